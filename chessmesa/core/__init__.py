@@ -1,0 +1,24 @@
+"""The rules kernel in numba: positions, legal moves, make/unmake, hashing, game state, perft.
+
+>>> from chessmesa.core import Position, perft
+>>> position = Position()
+>>> perft(position.bb, position.st, position.tables, 4)
+197281
+"""
+
+from chessmesa.core.board import Position
+from chessmesa.core.convert import (
+    IllegalMoveError, InvalidFenError, move_from_chess, move_to_chess, move_to_uci, parse_fen,
+)
+from chessmesa.core.movegen import generate_legal, in_check, legal_moves
+from chessmesa.core.perft import perft, perft_divide
+from chessmesa.core.position import make_move, unmake_move
+from chessmesa.core.status import STATUS_NAMES, game_status
+from chessmesa.core.tables import Tables, get_tables
+
+__all__ = [
+    "Position", "IllegalMoveError", "InvalidFenError", "move_from_chess", "move_to_chess",
+    "move_to_uci", "parse_fen", "generate_legal", "in_check", "legal_moves", "perft",
+    "perft_divide", "make_move", "unmake_move", "STATUS_NAMES", "game_status", "Tables",
+    "get_tables",
+]

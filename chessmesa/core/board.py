@@ -1,0 +1,159 @@
+"""``Position``: the Python face of the numba rules kernel.
+
+It owns the ``(bb, st)`` arrays and the attack tables, and offers the operations a caller outside
+numba needs. Hot loops (perft, search) pass ``position.bb, position.st, position.tables`` straight
+to the numba functions instead.
+
+>>> position = Position()
+>>> len(position.legal_moves())
+20
+>>> _ = position.push_uci("e2e4"); position.fen()
+'rnbqkbnr/pppppppp/8/8/4P3/8/PPPP1PPP/RNBQKBNR b KQkq - 0 1'
+>>> _ = position.pop(); position.fen() == chess.STARTING_FEN
+True
+"""
+
+from __future__ import annotations
+
+import chess
+import numpy as np
+
+from chessmesa.core.convert import (
+    IllegalMoveError, arrays_from_board, fen_from_arrays, match_move, move_from_chess,
+    move_to_chess, parse_fen,
+)
+from chessmesa.core.layout import EP, EP_CAPTURE, HASH, HIST, MAX_PLY, NO_SQUARE, PLY, U_MOVE, UNDO, UNDO_SIZE
+from chessmesa.core.movegen import in_check, legal_moves
+from chessmesa.core.position import make_move, unmake_move
+from chessmesa.core.status import STATUS_NAMES, game_status, repetition_count
+from chessmesa.core.tables import get_tables
+
+# history deeper than the fifty-move window can never repeat, so conversion keeps at most this much
+_HISTORY_KEPT = 100
+
+
+class Position:
+    """A position with the game history that matters for repetitions."""
+
+    def __init__(self, fen: str = chess.STARTING_FEN):
+        self.tables = get_tables()
+        self.bb, self.st = arrays_from_board(parse_fen(fen))
+
+    @classmethod
+    def from_board(cls, board: chess.Board) -> Position:
+        """The board's position, with the recent moves of its move stack replayed as history.
+
+        >>> board = chess.Board()
+        >>> for uci in ["g1f3", "g8f6", "f3g1", "f6g8"]: board.push_uci(uci)
+        >>> Position.from_board(board).repetitions()
+        2
+        """
+        kept = min(len(board.move_stack), board.halfmove_clock, _HISTORY_KEPT)
+        start = board.copy(stack=kept)
+        recent = [start.pop() for _ in range(kept)][::-1]
+        position = cls.__new__(cls)
+        position.tables = get_tables()
+        position.bb, position.st = arrays_from_board(start)
+        for move in recent:
+            position.push(move_from_chess(start, move))
+            start.push(move)
+        return position
+
+    def copy(self) -> Position:
+        clone = Position.__new__(Position)
+        clone.tables, clone.bb, clone.st = self.tables, self.bb.copy(), self.st.copy()
+        return clone
+
+    # moves
+    def legal_moves(self) -> np.ndarray:
+        """The legal move codes (int64)."""
+        return legal_moves(self.bb, self.st, self.tables)
+
+    def parse_move(self, text: str) -> int:
+        """The code of a legal move given in UCI (``e2e4``, ``e7e8q``) or SAN (``Nf3``, ``O-O``)."""
+        try:
+            move = chess.Move.from_uci(text)
+        except ValueError:
+            try:
+                move = self.to_board().parse_san(text)
+            except ValueError:
+                raise IllegalMoveError(f"illegal or unreadable move {text!r} in {self.fen()}") from None
+        try:
+            return match_move(self.legal_moves(), move)
+        except IllegalMoveError:
+            raise IllegalMoveError(f"illegal move {text!r} in {self.fen()}") from None
+
+    def push(self, move: int) -> None:
+        """Play a legal move code (not checked: use ``push_uci`` for input)."""
+        if self.st[PLY] >= MAX_PLY:
+            raise OverflowError(f"more than {MAX_PLY} moves of history")
+        make_move(self.bb, self.st, self.tables, move)
+
+    def push_uci(self, text: str) -> int:
+        move = self.parse_move(text)
+        self.push(move)
+        return move
+
+    def pop(self) -> int:
+        """Take back the last move and return it."""
+        if self.st[PLY] == 0:
+            raise IndexError("no move to take back")
+        move = int(self.st[UNDO + UNDO_SIZE * (self.st[PLY] - 1) + U_MOVE])
+        unmake_move(self.bb, self.st, self.tables)
+        return move
+
+    @property
+    def history(self) -> list[int]:
+        """The moves on the undo stack, oldest first."""
+        return [int(self.st[UNDO + UNDO_SIZE * i + U_MOVE]) for i in range(self.st[PLY])]
+
+    # state
+    @property
+    def hash(self) -> int:
+        """The Polyglot Zobrist hash (equals ``chess.polyglot.zobrist_hash``)."""
+        return int(self.bb[HASH])
+
+    def is_check(self) -> bool:
+        return bool(in_check(self.bb, self.st, self.tables))
+
+    def repetitions(self) -> int:
+        return int(repetition_count(self.bb, self.st))
+
+    def status(self) -> str:
+        """``ongoing``, ``checkmate``, ``stalemate``, ``insufficient_material``, ``fifty_moves``
+        or ``threefold_repetition``."""
+        code = game_status(self.bb, self.st, self.is_check(), len(self.legal_moves()))
+        return STATUS_NAMES[code]
+
+    def fen(self) -> str:
+        """The FEN; like python-chess, the en passant square only when the capture is legal."""
+        ep_legal = self.st[EP] != NO_SQUARE and any(
+            (int(m) >> 12) == EP_CAPTURE for m in self.legal_moves()
+        )
+        return fen_from_arrays(self.st, ep_legal)
+
+    def to_board(self) -> chess.Board:
+        """A python-chess board of this position and its history."""
+        moves = self.history
+        if not moves:
+            return chess.Board(self.fen())
+        root = self.copy()
+        for _ in moves:
+            root.pop()
+        board = chess.Board(root.fen())
+        for move in moves:
+            board.push(move_to_chess(move))
+        return board
+
+    def __eq__(self, other: object) -> bool:
+        """Same position and same history (the undo stack above the top is scratch space)."""
+        if not isinstance(other, Position):
+            return NotImplemented
+        ply = int(self.st[PLY])
+        bb_used, st_used = HIST + ply, UNDO + UNDO_SIZE * ply
+        return bool((self.bb[:bb_used] == other.bb[:bb_used]).all()
+                    and (self.st[:st_used] == other.st[:st_used]).all())
+
+    def __repr__(self) -> str:
+        return f"Position({self.fen()!r})"
+

@@ -1,0 +1,171 @@
+"""Conversion between the numba arrays and python-chess: FEN in and out, boards, moves.
+
+FEN text is parsed by python-chess (the reference for the notation); this module adds the checks
+that make a position safe to search, each failing with a one-line message naming what is wrong.
+"""
+
+import chess
+import numpy as np
+
+from chessmesa.core.layout import (
+    BB_SIZE, BK, BLACK, BOARD, BQ, CAPTURE, CASTLING, DOUBLE_PUSH, EP, EP_CAPTURE, FULLMOVE,
+    HALFMOVE, HASH, KING_CASTLE, KNIGHT, NO_SQUARE, PAWN, PLY, PROMOTION, QUEEN_CASTLE, SIDE,
+    ST_SIZE, WHITE, WK, WQ,
+)
+from chessmesa.core.position import compute_hash, put_piece
+
+
+class InvalidFenError(ValueError):
+    """A FEN that cannot be read or describes a position that cannot be played."""
+
+
+class IllegalMoveError(ValueError):
+    """A move that is not legal (or not readable) in the position it is played in."""
+
+
+# python-chess status flags that make a position unsafe or meaningless to search. Checks that
+# cannot arise in a real game (IMPOSSIBLE_CHECK, TOO_MANY_CHECKERS) are allowed on purpose: such
+# positions appear in perft suites and move generation handles them.
+_STATUS_MESSAGES = {
+    chess.STATUS_NO_WHITE_KING: "no white king",
+    chess.STATUS_NO_BLACK_KING: "no black king",
+    chess.STATUS_TOO_MANY_KINGS: "more than one king of a colour",
+    chess.STATUS_TOO_MANY_WHITE_PAWNS: "more than 8 white pawns",
+    chess.STATUS_TOO_MANY_BLACK_PAWNS: "more than 8 black pawns",
+    chess.STATUS_PAWNS_ON_BACKRANK: "pawns on the first or last rank",
+    chess.STATUS_TOO_MANY_WHITE_PIECES: "more than 16 white pieces",
+    chess.STATUS_TOO_MANY_BLACK_PIECES: "more than 16 black pieces",
+    chess.STATUS_BAD_CASTLING_RIGHTS: "castling rights without the king and rook on their squares",
+    chess.STATUS_INVALID_EP_SQUARE: "en passant square that no double pawn push can have made",
+    chess.STATUS_OPPOSITE_CHECK: "the side not to move is in check",
+}
+
+_CASTLING_BITS = ((chess.BB_H1, WK), (chess.BB_A1, WQ), (chess.BB_H8, BK), (chess.BB_A8, BQ))
+
+
+def parse_fen(fen: str) -> chess.Board:
+    """Read and check a FEN (4 to 6 fields; missing clocks default to ``0 1``).
+
+    >>> parse_fen("8/8/8/8/8/8/8/K6k w - - 0 1").king(chess.BLACK) == chess.H1
+    True
+    >>> parse_fen("8/8/8/8/8/8/8/K7 w - - 0 1")
+    Traceback (most recent call last):
+    ...
+    chessmesa.core.convert.InvalidFenError: invalid FEN '8/8/8/8/8/8/8/K7 w - - 0 1': no black king
+    """
+    fields = fen.split()
+    if not 4 <= len(fields) <= 6:
+        raise InvalidFenError(
+            f"invalid FEN {fen!r}: expected 6 fields (pieces, side, castling, en passant, "
+            f"half-move clock, full-move number), got {len(fields)}"
+        )
+    try:
+        board = chess.Board(" ".join(fields))
+    except ValueError as error:
+        reason = str(error).split(":")[0]
+        raise InvalidFenError(f"invalid FEN {fen!r}: {reason}") from None
+    problems = [text for flag, text in _STATUS_MESSAGES.items() if board.status() & flag]
+    if problems:
+        raise InvalidFenError(f"invalid FEN {fen!r}: {'; '.join(problems)}")
+    return board
+
+
+def arrays_from_board(board: chess.Board) -> tuple[np.ndarray, np.ndarray]:
+    """The ``(bb, st)`` arrays of the board's current position, without history."""
+    from chessmesa.core.tables import get_tables
+
+    bb = np.zeros(BB_SIZE, dtype=np.uint64)
+    st = np.zeros(ST_SIZE, dtype=np.int64)
+    for square, piece in board.piece_map().items():
+        color = WHITE if piece.color == chess.WHITE else BLACK
+        put_piece(bb, st, color * 8 + piece.piece_type, square)
+    st[SIDE] = WHITE if board.turn == chess.WHITE else BLACK
+    st[CASTLING] = sum(bit for rook, bit in _CASTLING_BITS if board.castling_rights & rook)
+    st[EP] = NO_SQUARE
+    if board.ep_square is not None and board.has_pseudo_legal_en_passant():
+        st[EP] = board.ep_square
+    st[HALFMOVE] = board.halfmove_clock
+    st[FULLMOVE] = board.fullmove_number
+    st[PLY] = 0
+    tables = get_tables()
+    bb[HASH] = compute_hash(bb, st, tables)
+    return bb, st
+
+
+def board_fen_from_arrays(st: np.ndarray) -> str:
+    """The piece placement field of the FEN."""
+    rows = []
+    for rank in range(7, -1, -1):
+        row, empty = "", 0
+        for file in range(8):
+            piece = int(st[BOARD + rank * 8 + file])
+            if piece == 0:
+                empty += 1
+                continue
+            if empty:
+                row += str(empty)
+                empty = 0
+            symbol = " pnbrqk"[piece & 7]
+            row += symbol.upper() if piece >> 3 == WHITE else symbol
+        rows.append(row + (str(empty) if empty else ""))
+    return "/".join(rows)
+
+
+def fen_from_arrays(st: np.ndarray, ep_legal: bool) -> str:
+    """The full FEN; the en passant square is written only when ``ep_legal`` (python-chess's
+    default), which the caller decides from the legal moves."""
+    castling = "".join(
+        symbol for symbol, bit in zip("KQkq", (WK, WQ, BK, BQ)) if st[CASTLING] & bit
+    ) or "-"
+    ep = chess.SQUARE_NAMES[int(st[EP])] if ep_legal and st[EP] != NO_SQUARE else "-"
+    side = "w" if st[SIDE] == WHITE else "b"
+    return f"{board_fen_from_arrays(st)} {side} {castling} {ep} {st[HALFMOVE]} {st[FULLMOVE]}"
+
+
+def move_to_chess(move: int) -> chess.Move:
+    """A move code as a ``chess.Move``.
+
+    >>> move_to_chess(12 | 28 << 6 | 1 << 12).uci()
+    'e2e4'
+    """
+    move = int(move)
+    flag = move >> 12
+    promotion = (flag & 3) + KNIGHT if flag & PROMOTION else None
+    return chess.Move(move & 63, (move >> 6) & 63, promotion)
+
+
+def move_to_uci(move: int) -> str:
+    return move_to_chess(move).uci()
+
+
+def match_move(legal: np.ndarray, move: chess.Move) -> int:
+    """The code among ``legal`` that is ``move``; raises IllegalMoveError if there is none."""
+    for code in legal:
+        code = int(code)
+        if move_to_chess(code) == move:
+            return code
+    raise IllegalMoveError(f"illegal move {move.uci()!r}")
+
+
+def move_flag_for(board: chess.Board, move: chess.Move) -> int:
+    """The flag bits of a legal ``move`` on ``board`` (used where no legal list is at hand)."""
+    flag = 0
+    if board.is_capture(move):
+        flag = EP_CAPTURE if board.is_en_passant(move) else CAPTURE
+    if move.promotion:
+        flag = (flag & CAPTURE) | PROMOTION | (move.promotion - KNIGHT)
+    elif board.is_castling(move):
+        flag = KING_CASTLE if chess.square_file(move.to_square) == 6 else QUEEN_CASTLE
+    elif board.piece_type_at(move.from_square) == PAWN and abs(move.to_square - move.from_square) == 16:
+        flag = DOUBLE_PUSH
+    return flag
+
+
+def move_from_chess(board: chess.Board, move: chess.Move) -> int:
+    """The move code of a legal ``move`` on ``board``.
+
+    >>> move_from_chess(chess.Board(), chess.Move.from_uci("e2e4")) == (12 | 28 << 6 | 1 << 12)
+    True
+    """
+    return move.from_square | move.to_square << 6 | move_flag_for(board, move) << 12
+
