@@ -1,0 +1,1 @@
+"""Analysis: agreement metrics, match and tournament ratings, compute frontiers and reports."""
