@@ -55,3 +55,59 @@ def progress_bar(description: str, total: int | None, enabled: bool = True) -> I
             progress.update(task, advance=n, rate=rate)
 
         yield advance
+
+
+def search_table(result, top: int):
+    """The root moves of a search result as a rich table, most visited first."""
+    from rich.table import Table
+
+    table = Table(title=f"root moves ({len(result.moves)} legal)")
+    for column in ("move", "visits", "share", "Q", "prior") + (
+            ("improved",) if result.improved_policy is not None else ()):
+        table.add_column(column, justify="right")
+    total = max(int(result.visits.sum()), 1)
+    order = sorted(range(len(result.moves)), key=lambda i: (-int(result.visits[i]), -float(result.prior[i])))
+    for i in order[:top]:
+        row = [result.moves[i], f"{int(result.visits[i]):,}", f"{result.visits[i] / total:.1%}",
+               f"{result.q[i]:+.3f}", f"{result.prior[i]:.3f}"]
+        if result.improved_policy is not None:
+            row.append(f"{result.improved_policy[i]:.3f}")
+        table.add_row(*row)
+    return table
+
+
+def match_summary(stats: dict) -> str:
+    """A few lines summarising a match for people."""
+    def number(x, fmt="{:+.1f}"):
+        return "inf" if x is None else fmt.format(x)
+
+    low, high = stats["elo_ci"]
+    lines = [
+        f"{stats['engine_a']} vs {stats['engine_b']} ({stats['games']} games, tc {stats['tc']})",
+        f"W/D/L {stats['wins']}/{stats['draws']}/{stats['losses']}   "
+        f"pentanomial {stats['pentanomial']}",
+        f"Elo {number(stats['elo'])}  95% CI [{number(low)}, {number(high)}]   "
+        f"nElo {number(stats['nelo'])}   LOS {number(stats['los'], '{:.1%}')}",
+    ]
+    if stats.get("sprt"):
+        sprt = stats["sprt"]
+        lines.append(f"SPRT LLR {sprt['llr']:.2f} [{sprt['lower']:.2f}, {sprt['upper']:.2f}] "
+                     f"-> {sprt['decision'] or 'undecided'}")
+    return "\n".join(lines)
+
+
+def ratings_table(rows, anchor: str, anchor_elo: float):
+    """Bradley-Terry ratings as a rich table."""
+    from rich.table import Table
+
+    table = Table(title=f"Bradley-Terry ratings ({anchor} fixed at {anchor_elo:g})")
+    for column in ("engine", "Elo", "95% CI", "games", "score"):
+        table.add_column(column, justify="right" if column != "engine" else "left")
+
+    def fmt(x: float) -> str:
+        return f"{x:+.0f}" if x == x and abs(x) != float("inf") else ("+inf" if x > 0 else "-inf")
+
+    for row in rows:
+        table.add_row(row.name, fmt(row.rating), f"[{fmt(row.low)}, {fmt(row.high)}]",
+                      str(row.games), f"{row.score:.1%}")
+    return table

@@ -1,0 +1,53 @@
+"""Play: engine specs -> players, matches and tournaments, the UCI server, terminal play.
+
+Importing the package registers the built-in engine kinds (``random``, ``stockfish``, ``uci``).
+The UCI server (:mod:`chessmesa.play.uci_server`) and terminal play (:mod:`chessmesa.play.terminal`)
+are entry points and are imported on their own.
+"""
+
+from chessmesa.play.specs import EngineSpec, KindInfo, SpecError, parse_spec, register_kind, registered_kinds
+from chessmesa.play.players import (
+    Choice,
+    Limit,
+    Player,
+    SearchInfo,
+    UciOption,
+    allot_time,
+    make_player,
+)
+from chessmesa.play.match import (
+    Adjudication,
+    GameRecord,
+    MatchResult,
+    TimeControl,
+    TournamentResult,
+    load_openings,
+    run_gauntlet,
+    run_match,
+    run_round_robin,
+)
+
+__all__ = [
+    "Adjudication",
+    "Choice",
+    "EngineSpec",
+    "GameRecord",
+    "KindInfo",
+    "Limit",
+    "MatchResult",
+    "Player",
+    "SearchInfo",
+    "SpecError",
+    "TimeControl",
+    "TournamentResult",
+    "UciOption",
+    "allot_time",
+    "load_openings",
+    "make_player",
+    "parse_spec",
+    "register_kind",
+    "registered_kinds",
+    "run_gauntlet",
+    "run_match",
+    "run_round_robin",
+]

@@ -1,0 +1,11 @@
+"""The searcher: MCTS with PUCT or a Gumbel root, an MCTS-solver, anytime budgets, a batch bridge.
+
+>>> import chess
+>>> MCTS().search(chess.Board(), sims=100).sims
+100
+"""
+
+from chessmesa.search.params import SearchParams
+from chessmesa.search.searcher import MCTS, BatchEvaluator, SearchResult, StaticBatchEvaluator
+
+__all__ = ["MCTS", "BatchEvaluator", "SearchParams", "SearchResult", "StaticBatchEvaluator"]

@@ -1,0 +1,229 @@
+"""The simulation loop in numba: descend, evaluate, expand, back up.
+
+Two drivers share every piece. ``run_simulations`` evaluates leaves natively with the static
+evaluator, one at a time, for a chunk of simulations (``nogil``, so Python serves the clock, a
+``stop`` and a progress bar between chunks). ``gather_leaves`` / ``finish_leaves`` form the batch
+bridge for evaluators that live in Python (networks): up to K leaves are collected with virtual
+visits, their positions handed to a callback, and its values and priors backed up. With K = 1 the
+bridge performs exactly the native search's operations.
+
+A simulation adds one visit to one root move, so the root moves' visits sum to the simulations run
+(fewer only when the solver proves the root and the search stops early).
+"""
+
+import numpy as np
+from numba import njit
+
+from chessmesa.core.layout import HALFMOVE, HASH, HIST, MAX_MOVES, MAX_PLY, PLY, UNDO
+from chessmesa.core.movegen import generate_legal, in_check
+from chessmesa.core.position import make_move, unmake_move
+from chessmesa.core.status import CHECKMATE, ONGOING, game_status, repetition_count
+from chessmesa.search.evaluate import evaluate, gives_check, move_priors, quiescence_buffer
+from chessmesa.search.params import GUMBEL, POLICY_TEMPERATURE, TWOFOLD_DRAW
+from chessmesa.search.select import select_gumbel_root, select_puct
+from chessmesa.search.tree import (
+    DRAW, LOSS, ROOT, UNEXPANDED, UNKNOWN, WIN, add_in_flight, backup, expand, proven_value,
+)
+
+# what a descent found at its leaf
+LEAF_NEW, LEAF_TERMINAL, LEAF_PROVEN = 0, 1, 2
+# why a driver returned before its simulations were done
+RUNNING, TREE_FULL, ROOT_SOLVED = 0, 1, 2
+LEAF_BB = HASH + 1  # bitboards and hash: what an encoder needs of a leaf's bb
+LEAF_ST = UNDO  # scalars and mailbox, without the undo stack
+
+
+class Workspace:
+    """Scratch buffers of one search (numba functions take them as arguments)."""
+
+    def __init__(self, batch: int = 1):
+        self.moves = np.empty(MAX_MOVES, dtype=np.int64)
+        self.replies = np.empty(MAX_MOVES, dtype=np.int64)
+        self.priors = np.empty(MAX_MOVES, dtype=np.float64)
+        self.scratch = np.empty(MAX_MOVES, dtype=np.float64)
+        self.qsearch = quiescence_buffer()
+        self.leaf_nodes = np.empty(batch, dtype=np.int64)
+        self.leaf_bb = np.zeros((batch, LEAF_BB), dtype=np.uint64)
+        self.leaf_st = np.zeros((batch, LEAF_ST), dtype=np.int64)
+        self.leaf_repetitions = np.zeros(batch, dtype=np.int64)
+        self.leaf_moves = np.zeros((batch, MAX_MOVES), dtype=np.int64)
+        self.leaf_counts = np.zeros(batch, dtype=np.int64)
+
+
+@njit(cache=True)
+def _repeats_inside_tree(bb, st, depth):
+    """True if the position already occurred on the path since the root (lc0's twofold draw)."""
+    ply = st[PLY]
+    oldest = max(ply - depth, ply - st[HALFMOVE])
+    i = ply - 2
+    while i >= oldest:
+        if bb[HIST + i] == bb[HASH]:
+            return True
+        i -= 2
+    return False
+
+
+@njit(cache=True)
+def has_mate_in_one(bb, st, t, moves, n, replies):
+    """Whether one of ``moves[:n]`` mates. Only checking moves are tried, so this costs little
+    beside an evaluation, and it lets the solver prove mates a ply earlier everywhere."""
+    for i in range(n):
+        if gives_check(bb, st, t, moves[i]):
+            make_move(bb, st, t, moves[i])
+            mated = generate_legal(bb, st, t, replies) == 0
+            unmake_move(bb, st, t)
+            if mated:
+                return True
+    return False
+
+
+@njit(cache=True)
+def descend(tree, bb, st, t, params, gumbel, root_value, considered_visit, moves, replies,
+            scratch):
+    """Walk from the root to a leaf, making the moves on ``bb``/``st``.
+
+    Returns ``(leaf, depth, kind, n_moves)``; for a new leaf ``moves[:n_moves]`` holds its legal
+    moves; a terminal leaf, or one whose side to move mates at once, is marked solved here. The
+    caller unmakes ``depth`` moves.
+    """
+    node, depth = ROOT, 0
+    use_gumbel = params[GUMBEL] > 0
+    while tree.num_children[node] != UNEXPANDED:
+        if tree.proven[node] != UNKNOWN:
+            return node, depth, LEAF_PROVEN, 0
+        if node == ROOT and use_gumbel:
+            child = select_gumbel_root(tree, params, gumbel, root_value, considered_visit, scratch)
+        else:
+            child = select_puct(tree, node, params)
+        make_move(bb, st, t, tree.move[child])
+        depth += 1
+        node = child
+    if tree.proven[node] != UNKNOWN:
+        return node, depth, LEAF_PROVEN, 0
+    n = generate_legal(bb, st, t, moves)
+    status = game_status(bb, st, in_check(bb, st, t), n)
+    if status == ONGOING and params[TWOFOLD_DRAW] > 0 and _repeats_inside_tree(bb, st, depth):
+        status = DRAW  # any non-ongoing code: a draw
+    if status == ONGOING and st[PLY] >= MAX_PLY - 1:
+        status = DRAW  # the undo stack is full: an absurdly long line, scored as a draw
+    if status != ONGOING:
+        tree.proven[node] = LOSS if status == CHECKMATE else DRAW
+        return node, depth, LEAF_TERMINAL, 0
+    if has_mate_in_one(bb, st, t, moves, n, replies):
+        tree.proven[node] = WIN
+        return node, depth, LEAF_TERMINAL, 0
+    return node, depth, LEAF_NEW, n
+
+
+@njit(cache=True)
+def _unwind(bb, st, t, depth):
+    for _ in range(depth):
+        unmake_move(bb, st, t)
+
+
+@njit(cache=True, nogil=True)
+def run_simulations(tree, bb, st, t, params, gumbel, root_value, schedule, done, count, ws_moves,
+                    ws_replies, ws_priors, ws_scratch, ws_qsearch):
+    """Run up to ``count`` simulations with the static evaluator; ``done`` were run before.
+
+    Returns ``(simulations run, reason)`` with reason RUNNING, TREE_FULL or ROOT_SOLVED.
+    """
+    for i in range(count):
+        if tree.proven[ROOT] != UNKNOWN:
+            return i, ROOT_SOLVED
+        considered = schedule[min(done + i, schedule.shape[0] - 1)]
+        leaf, depth, kind, n = descend(
+            tree, bb, st, t, params, gumbel, root_value, considered, ws_moves, ws_replies,
+            ws_scratch)
+        if kind == LEAF_NEW:
+            value = evaluate(bb, st, t, ws_qsearch)
+            move_priors(bb, st, t, ws_moves, n, params[POLICY_TEMPERATURE], ws_priors)
+            if not expand(tree, leaf, ws_moves, ws_priors, n):
+                _unwind(bb, st, t, depth)
+                return i, TREE_FULL
+        else:
+            value = proven_value(tree.proven[leaf])
+        backup(tree, leaf, value)
+        _unwind(bb, st, t, depth)
+    return count, ROOT_SOLVED if tree.proven[ROOT] != UNKNOWN else RUNNING
+
+
+@njit(cache=True)
+def gather_leaves(tree, bb, st, t, params, gumbel, root_value, schedule, done, limit, batch,
+                  ws_moves, ws_replies, ws_scratch, leaf_nodes, leaf_bb, leaf_st, leaf_repetitions,
+                  leaf_moves, leaf_counts):
+    """Collect up to ``batch`` new leaves for a Python evaluator, at most ``limit`` simulations in
+    all. Terminal and solved leaves are backed up at once. Returns ``(leaves, simulations)``."""
+    gathered, simulations = 0, 0
+    while gathered < batch and simulations < limit and tree.proven[ROOT] == UNKNOWN:
+        considered = schedule[min(done + simulations, schedule.shape[0] - 1)]
+        leaf, depth, kind, n = descend(
+            tree, bb, st, t, params, gumbel, root_value, considered, ws_moves, ws_replies,
+            ws_scratch)
+        if kind != LEAF_NEW:
+            backup(tree, leaf, proven_value(tree.proven[leaf]))
+            simulations += 1
+        elif tree.in_flight[leaf] > 0:
+            _unwind(bb, st, t, depth)  # the leaf is already waiting in this batch
+            break
+        else:
+            leaf_nodes[gathered] = leaf
+            leaf_bb[gathered] = bb[:LEAF_BB]
+            leaf_st[gathered] = st[:LEAF_ST]
+            leaf_repetitions[gathered] = repetition_count(bb, st)
+            leaf_moves[gathered, :n] = ws_moves[:n]
+            leaf_counts[gathered] = n
+            add_in_flight(tree, leaf, 1)
+            gathered += 1
+            simulations += 1
+        _unwind(bb, st, t, depth)
+    return gathered, simulations
+
+
+@njit(cache=True)
+def finish_leaves(tree, leaf_nodes, leaf_moves, leaf_counts, values, priors, count):
+    """Expand and back up the gathered leaves with their evaluations. False if the tree is full
+    (the remaining leaves are released unvisited)."""
+    full = False
+    for i in range(count):
+        leaf = leaf_nodes[i]
+        add_in_flight(tree, leaf, -1)
+        if full or not expand(tree, leaf, leaf_moves[i], priors[i], leaf_counts[i]):
+            full = True
+            continue
+        backup(tree, leaf, values[i])
+    return not full
+
+
+@njit(cache=True)
+def prove_root_mates(tree, bb, st, t, moves):
+    """Mark root moves that mate at once, so a mate in one is played at any budget."""
+    first = tree.first_child[ROOT]
+    for child in range(first, first + tree.num_children[ROOT]):
+        make_move(bb, st, t, tree.move[child])
+        if generate_legal(bb, st, t, moves) == 0 and in_check(bb, st, t):
+            tree.proven[child] = LOSS
+        unmake_move(bb, st, t)
+    for child in range(first, first + tree.num_children[ROOT]):
+        if tree.proven[child] == LOSS:
+            return True
+    return False
+
+
+@njit(cache=True)
+def root_status(bb, st, t, moves):
+    """``(status code, legal move count)`` of the root position."""
+    n = generate_legal(bb, st, t, moves)
+    return game_status(bb, st, in_check(bb, st, t), n), n
+
+
+@njit(cache=True)
+def static_leaf_evaluations(leaf_bb, leaf_st, leaf_moves, leaf_counts, count, temperature, t,
+                            bb, st, qsearch, values, priors):
+    """The static evaluator as a batch callback (tests the bridge against the native search)."""
+    for i in range(count):
+        bb[:LEAF_BB] = leaf_bb[i]
+        st[:LEAF_ST] = leaf_st[i]
+        values[i] = evaluate(bb, st, t, qsearch)
+        move_priors(bb, st, t, leaf_moves[i], leaf_counts[i], temperature, priors[i])
+

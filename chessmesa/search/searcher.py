@@ -1,0 +1,388 @@
+"""``MCTS``: the searcher's Python face. Budgets, the clock, ``stop``, snapshots, tree reuse.
+
+>>> from chessmesa.core import Position
+>>> result = MCTS().search(Position("6k1/5ppp/8/8/8/8/8/R5K1 w - - 0 1"), sims=50)
+>>> result.best_move, result.stop_reason    # mate in one is proven at once
+('a1a8', 'proven')
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Protocol, Sequence
+
+import chess
+import numpy as np
+
+from chessmesa.core import Position, move_to_uci
+from chessmesa.core.status import ONGOING, STATUS_NAMES
+from chessmesa.search.mcts import (
+    ROOT_SOLVED, RUNNING, TREE_FULL, Workspace, finish_leaves, gather_leaves,
+    prove_root_mates, root_status, run_simulations, static_leaf_evaluations,
+)
+from chessmesa.search.params import SearchParams
+from chessmesa.search.select import considered_visits, gumbel_scores, improved_policy
+from chessmesa.search.tree import (
+    LOSS, NODE_BYTES, NODE_COUNT, ROOT, UNKNOWN, WIN, backup, compact_subtree, expand, new_tree,
+    proven_value, reset_tree,
+)
+
+DEFAULT_GUMBEL_SIMULATIONS = 1000  # the Sequential Halving schedule of a search with no sims budget
+NODES_PER_SIMULATION = 40  # typical children per expansion: the tree's first capacity per simulation
+DEFAULT_MAX_NODES = 16_000_000  # about 600 MB of tree
+
+
+class BatchEvaluator(Protocol):
+    """Evaluates gathered leaves for the batch bridge.
+
+    Receives the leaves' arrays (``bb[:, :9]``, ``st[:, :UNDO]``, repetition counts, legal moves
+    and their counts; rows ``0..count-1``) and returns ``(values, priors)``: ``values[i]`` in
+    [-1, 1] for the leaf's side to move, ``priors[i, :counts[i]]`` over its legal moves.
+    """
+
+    def __call__(self, leaf_bb: np.ndarray, leaf_st: np.ndarray, repetitions: np.ndarray,
+                 moves: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+class StaticBatchEvaluator:
+    """The static evaluator behind the batch bridge: the same numbers as the native search."""
+
+    def __init__(self, params: SearchParams):
+        self.temperature = params.policy_temperature
+        self._position = Position()
+
+    def __call__(self, leaf_bb, leaf_st, repetitions, moves, counts):
+        count = len(counts)
+        values = np.zeros(count, dtype=np.float64)
+        priors = np.zeros((count, moves.shape[1]), dtype=np.float64)
+        static_leaf_evaluations(leaf_bb, leaf_st, moves, counts, count, self.temperature,
+                                self._position.tables, self._position.bb, self._position.st,
+                                Workspace().qsearch, values, priors)
+        return values, priors
+
+
+@dataclass
+class SearchResult:
+    """What one search found at its root (moves in UCI, values for the side to move)."""
+
+    best_move: str | None
+    moves: list[str]
+    visits: np.ndarray
+    q: np.ndarray
+    prior: np.ndarray
+    improved_policy: np.ndarray | None
+    root_value: float
+    pv: list[str]
+    nodes: int
+    sims: int
+    seconds: float
+    stop_reason: str
+    proven: str | None = None  # "win", "loss" or "draw" once the solver decided the root
+    status: str = "ongoing"
+
+    @property
+    def score_cp(self) -> int:
+        """The root value as centipawns (the inverse of the evaluator's tanh(cp / 400))."""
+        value = min(max(self.root_value, -0.999), 0.999)
+        return int(round(400 * math.atanh(value)))
+
+    def to_dict(self) -> dict:
+        data = {k: getattr(self, k) for k in (
+            "best_move", "moves", "root_value", "pv", "nodes", "sims", "seconds", "stop_reason",
+            "proven", "status")}
+        data["visits"] = self.visits.tolist()
+        data["q"] = [round(float(x), 6) for x in self.q]
+        data["prior"] = [round(float(x), 6) for x in self.prior]
+        if self.improved_policy is not None:
+            data["improved_policy"] = [round(float(x), 6) for x in self.improved_policy]
+        data["score_cp"] = self.score_cp
+        return data
+
+
+@dataclass
+class _Root:
+    """The position a tree was built for, so that the next search can reuse it."""
+
+    position: Position
+    gumbel: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    value: float = 0.0
+
+
+class MCTS:
+    """Monte Carlo tree search with PUCT (or a Gumbel root), an MCTS-solver, anytime budgets.
+
+    ``evaluator=None`` evaluates leaves natively with the static evaluator; a ``BatchEvaluator``
+    gets up to ``batch`` leaves at a time through the batch bridge.
+    """
+
+    def __init__(self, params: SearchParams | None = None, evaluator: BatchEvaluator | None = None,
+                 batch: int = 1, max_nodes: int = DEFAULT_MAX_NODES):
+        self.params = params or SearchParams()
+        self.evaluator = evaluator
+        self.batch = max(1, int(batch)) if evaluator is not None else 1
+        self.max_nodes = max_nodes
+        self._params_array = self.params.as_array()
+        self._workspace = Workspace(self.batch)
+        self._tree = new_tree(1024)
+        self._root: _Root | None = None
+
+    # public API
+    def search(self, position: Position | chess.Board, sims: int | None = None,
+               movetime_ms: float | None = None, stop: threading.Event | None = None,
+               on_info: Callable[[SearchResult], None] | None = None,
+               reuse: bool = True) -> SearchResult:
+        """Search ``position`` for ``sims`` simulations and/or ``movetime_ms`` milliseconds (or
+        until ``stop`` is set); returns the root statistics."""
+        return self.search_budgets(position, [sims] if sims else [], movetime_ms, stop, on_info,
+                                   reuse)[-1]
+
+    def search_budgets(self, position: Position | chess.Board, budgets: Sequence[int],
+                       movetime_ms: float | None = None, stop: threading.Event | None = None,
+                       on_info: Callable[[SearchResult], None] | None = None,
+                       reuse: bool = False) -> list[SearchResult]:
+        """One anytime search, snapshotted when the simulation count reaches each budget.
+
+        With PUCT each snapshot equals a search with that budget alone; under Gumbel the
+        Sequential Halving schedule follows the largest budget, so only that one does.
+        """
+        budgets = sorted({int(b) for b in budgets})
+        if any(b <= 0 for b in budgets):
+            raise ValueError(f"budgets must be positive, got {budgets}")
+        if not budgets and movetime_ms is None and stop is None:
+            raise ValueError("a search needs sims, a movetime or a stop event")
+        start = time.perf_counter()
+        position = position.copy() if isinstance(position, Position) else Position.from_board(position)
+        status, n_legal = root_status(position.bb, position.st, position.tables,
+                                      self._workspace.moves)
+        if status != ONGOING:
+            return [self._terminal_result(position, STATUS_NAMES[status])]
+        self._prepare_root(position, reuse, budgets[-1] if budgets else None)
+        deadline = start + movetime_ms / 1000 if movetime_ms is not None else math.inf
+        snapshots: list[SearchResult] = []
+        done, reason, chunk, last_info = 0, RUNNING, 16, start
+        target = budgets[-1] if budgets else math.inf
+        while reason == RUNNING and done < target:
+            boundary = next((b for b in budgets if b > done), target)
+            chunk_start = time.perf_counter()
+            ran, reason = self._run(position, done, int(min(chunk, boundary - done)))
+            done += ran
+            now = time.perf_counter()
+            if done in budgets:
+                snapshots.append(self._result(done, now - start, "budget"))
+            if now >= deadline or (stop is not None and stop.is_set()):
+                break
+            # chunks of about 20 ms keep stop, the clock and progress responsive
+            chunk = int(np.clip(ran * 0.02 / max(now - chunk_start, 1e-4), 16, 50_000))
+            if on_info is not None and now - last_info > 0.5:
+                on_info(self._result(done, now - start, "running"))
+                last_info = now
+        if len(snapshots) == len(budgets) and budgets:
+            return snapshots
+        stop_reason = {TREE_FULL: "tree_full", ROOT_SOLVED: "proven"}.get(reason) or (
+            "stopped" if stop is not None and stop.is_set() else "time")
+        final = self._result(done, time.perf_counter() - start, stop_reason)
+        # a search cut short reports each budget it did not reach with its last statistics
+        return snapshots + [final] * max(len(budgets) - len(snapshots), 1)
+
+    def reset(self) -> None:
+        """Forget the tree (a new game)."""
+        self._root = None
+
+    @property
+    def bytes_per_node(self) -> int:
+        return NODE_BYTES
+
+    # internals
+    def _prepare_root(self, position: Position, reuse: bool, planned_sims: int | None) -> None:
+        reused = reuse and self.params.dirichlet_epsilon == 0 and self._reuse_tree(position)
+        if not reused:
+            self._ensure_capacity(NODES_PER_SIMULATION * (planned_sims or 1000) + 1024)
+            reset_tree(self._tree)
+            self._expand_root(position)
+        root = self._root
+        n = self._tree.num_children[ROOT]
+        rng = np.random.default_rng([self.params.seed, position.hash])
+        root.gumbel = rng.gumbel(size=n) if self.params.gumbel else np.zeros(n)
+        self._schedule = considered_visits(
+            min(self.params.gumbel_m, n), planned_sims or DEFAULT_GUMBEL_SIMULATIONS)
+
+    def _expand_root(self, position: Position) -> None:
+        ws, tree = self._workspace, self._tree
+        ws.leaf_nodes[0] = ROOT
+        ws.leaf_bb[0] = position.bb[: ws.leaf_bb.shape[1]]
+        ws.leaf_st[0] = position.st[: ws.leaf_st.shape[1]]
+        ws.leaf_repetitions[0] = position.repetitions()
+        legal = position.legal_moves()
+        ws.leaf_moves[0, : len(legal)] = legal
+        ws.leaf_counts[0] = len(legal)
+        evaluator = self.evaluator or StaticBatchEvaluator(self.params)
+        values, priors = evaluator(ws.leaf_bb[:1], ws.leaf_st[:1], ws.leaf_repetitions[:1],
+                                   ws.leaf_moves[:1], ws.leaf_counts[:1])
+        root_priors = np.asarray(priors[0, : len(legal)], dtype=np.float64)
+        if self.params.dirichlet_epsilon > 0:
+            rng = np.random.default_rng([self.params.seed, position.hash, 1])
+            noise = rng.dirichlet([self.params.dirichlet_alpha] * len(legal))
+            eps = self.params.dirichlet_epsilon
+            root_priors = (1 - eps) * root_priors + eps * noise
+        expand(tree, ROOT, legal, root_priors, len(legal))
+        prove_root_mates(tree, position.bb, position.st, position.tables, ws.moves)
+        backup(tree, ROOT, float(values[0]))
+        self._root = _Root(position.copy(), value=float(values[0]))
+
+    def _reuse_tree(self, position: Position) -> bool:
+        """Re-root the previous tree at ``position`` if it is the old root or one of its children
+        or grandchildren in the tree (found by hash, confirmed by FEN)."""
+        if self._root is None:
+            return False
+        node = self._find_in_tree(self._root.position.copy(), position, ROOT, depth=2)
+        if node is None or self._tree.num_children[node] <= 0 or self._tree.proven[node] != UNKNOWN:
+            return False
+        if node != ROOT:
+            fresh = new_tree(self._tree.visits.shape[0])
+            compact_subtree(self._tree, node, fresh)
+            self._tree = fresh
+        value = -self._tree.value_sum[ROOT] / max(self._tree.visits[ROOT], 1)
+        self._root = _Root(position.copy(), value=value)
+        return True
+
+    def _find_in_tree(self, walker: Position, target: Position, node: int, depth: int) -> int | None:
+        if walker.hash == target.hash and walker.fen() == target.fen():
+            return node
+        tree = self._tree
+        if depth == 0 or tree.num_children[node] <= 0:
+            return None
+        first = tree.first_child[node]
+        for child in range(first, first + tree.num_children[node]):
+            if tree.visits[child] == 0:
+                continue
+            walker.push(int(tree.move[child]))
+            found = self._find_in_tree(walker, target, child, depth - 1)
+            walker.pop()
+            if found is not None:
+                return found
+        return None
+
+    def _ensure_capacity(self, nodes: int) -> None:
+        nodes = min(nodes, self.max_nodes)
+        if self._tree.visits.shape[0] < nodes:
+            self._tree = new_tree(nodes)
+
+    def _grow(self) -> bool:
+        """Double the tree's capacity (up to ``max_nodes``), keeping its contents."""
+        old = self._tree
+        capacity = old.visits.shape[0]
+        if capacity >= self.max_nodes:
+            return False
+        bigger = new_tree(min(2 * capacity, self.max_nodes))
+        for name in old._fields:
+            getattr(bigger, name)[: len(getattr(old, name))] = getattr(old, name)
+        self._tree = bigger
+        return True
+
+    def _run(self, position: Position, done: int, count: int) -> tuple[int, int]:
+        """Up to ``count`` simulations, natively or through the batch bridge; grows a full tree."""
+        ws, tree, root = self._workspace, self._tree, self._root
+        if self.evaluator is None:
+            ran, reason = run_simulations(
+                tree, position.bb, position.st, position.tables, self._params_array, root.gumbel,
+                root.value, self._schedule, done, count, ws.moves, ws.replies, ws.priors,
+                ws.scratch, ws.qsearch)
+        else:
+            ran, reason = self._run_batched(position, done, count)
+        if reason == TREE_FULL and self._grow():
+            more, reason = self._run(position, done + ran, count - ran)
+            ran += more
+        return ran, reason
+
+    def _run_batched(self, position: Position, done: int, count: int) -> tuple[int, int]:
+        ws, root = self._workspace, self._root
+        ran = 0
+        while ran < count:
+            tree = self._tree
+            if tree.proven[ROOT] != UNKNOWN:
+                return ran, ROOT_SOLVED
+            gathered, simulations = gather_leaves(
+                tree, position.bb, position.st, position.tables, self._params_array, root.gumbel,
+                root.value, self._schedule, done + ran, count - ran, self.batch, ws.moves,
+                ws.replies, ws.scratch, ws.leaf_nodes, ws.leaf_bb, ws.leaf_st, ws.leaf_repetitions,
+                ws.leaf_moves, ws.leaf_counts)
+            if gathered:
+                values, priors = self.evaluator(
+                    ws.leaf_bb[:gathered], ws.leaf_st[:gathered], ws.leaf_repetitions[:gathered],
+                    ws.leaf_moves[:gathered], ws.leaf_counts[:gathered])
+                if not finish_leaves(tree, ws.leaf_nodes, ws.leaf_moves, ws.leaf_counts,
+                                     np.asarray(values, dtype=np.float64),
+                                     np.asarray(priors, dtype=np.float64), gathered):
+                    return ran, TREE_FULL
+            ran += simulations
+        return ran, ROOT_SOLVED if self._tree.proven[ROOT] != UNKNOWN else RUNNING
+
+    def _result(self, sims: int, seconds: float, stop_reason: str) -> SearchResult:
+        tree, root = self._tree, self._root
+        first, n = int(tree.first_child[ROOT]), int(tree.num_children[ROOT])
+        children = np.arange(first, first + n)
+        visits = tree.visits[children].astype(np.int32)
+        proven = tree.proven[children]
+        root_value = float(-tree.value_sum[ROOT] / max(tree.visits[ROOT], 1))
+        q = np.where(visits > 0, tree.value_sum[children] / np.maximum(visits, 1), root_value)
+        q = np.where(proven != UNKNOWN, [-proven_value(p) for p in proven], q).astype(np.float32)
+        improved = None
+        if self.params.gumbel:
+            improved = np.zeros(n, dtype=np.float64)
+            improved_policy(tree, self._params_array, root.value, improved)
+            improved = improved.astype(np.float32)
+        best = self._best_child(children, visits, q, proven)
+        verdict = {WIN: "win", LOSS: "loss"}.get(int(tree.proven[ROOT]),
+                                                 "draw" if tree.proven[ROOT] else None)
+        if verdict == "win":
+            root_value = 1.0
+        elif verdict == "loss":
+            root_value = -1.0
+        return SearchResult(
+            best_move=move_to_uci(tree.move[best]) if best is not None else None,
+            moves=[move_to_uci(m) for m in tree.move[children]],
+            visits=visits, q=q, prior=tree.prior[children].astype(np.float32),
+            improved_policy=improved, root_value=root_value,
+            pv=self._principal_variation(best), nodes=int(tree.meta[NODE_COUNT]), sims=sims,
+            seconds=seconds, stop_reason=stop_reason, proven=verdict)
+
+    def _best_child(self, children, visits, q, proven) -> int | None:
+        """A proven win first; otherwise the most visited move not proven lost (ties: better Q;
+        under Gumbel: the best Gumbel score among the most visited, as Sequential Halving)."""
+        if len(children) == 0:
+            return None
+        winning = children[proven == LOSS]
+        if len(winning):
+            return int(winning[np.argmax(visits[proven == LOSS])])
+        playable = proven != WIN
+        if not playable.any():
+            playable[:] = True
+        if self.params.gumbel:
+            scores = np.zeros(len(children))
+            gumbel_scores(self._tree, self._params_array, self._root.gumbel, self._root.value, scores)
+            key = np.where(playable & (visits == visits[playable].max()), scores, -np.inf)
+        else:
+            key = np.where(playable, visits + 0.5 * (q + 1) / 2, -np.inf)
+        return int(children[int(np.argmax(key))])
+
+    def _principal_variation(self, best: int | None) -> list[str]:
+        tree, line, node = self._tree, [], best
+        while node is not None and tree.visits[node] > 0:
+            line.append(move_to_uci(tree.move[node]))
+            first, n = tree.first_child[node], tree.num_children[node]
+            if n <= 0:
+                break
+            kids = np.arange(first, first + n)
+            lost = kids[tree.proven[kids] == LOSS]
+            node = int(lost[0]) if len(lost) else int(kids[np.argmax(tree.visits[kids])])
+        return line
+
+    @staticmethod
+    def _terminal_result(position: Position, status: str) -> SearchResult:
+        value = -1.0 if status == "checkmate" else 0.0
+        empty = np.zeros(0, dtype=np.float32)
+        return SearchResult(None, [], np.zeros(0, dtype=np.int32), empty, empty, None, value, [], 1,
+                            0, 0.0, "terminal", "loss" if value < 0 else "draw", status)

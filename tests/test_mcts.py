@@ -1,0 +1,209 @@
+"""The MCTS searcher: legal, budget-exact, deterministic, solves mates, knows draws, batch bridge."""
+
+from __future__ import annotations
+
+import csv
+import random
+
+import chess
+import numpy as np
+import pytest
+
+from chessmesa.core import Position
+from chessmesa.search import MCTS, SearchParams, StaticBatchEvaluator
+from conftest import random_game_boards
+
+
+def random_positions(count: int, seed: int = 3) -> list[chess.Board]:
+    rng = random.Random(seed)
+    boards = []
+    for game in range(count):
+        plies = rng.randrange(4, 80)
+        for board in random_game_boards(seed * 1000 + game, plies):
+            pass
+        if not board.is_game_over():
+            boards.append(board.copy())
+    return boards
+
+
+def puzzles_ending_in_mate(shared_data, solver_moves: int, limit: int) -> list[tuple[chess.Board, str]]:
+    """(position after the setup move, first solution move) of Lichess puzzles that mate in N."""
+    found = []
+    with open(shared_data / "puzzles" / "lichess_puzzles.csv") as handle:
+        for fen, moves, _rating in csv.reader(handle):
+            moves = moves.split()
+            if len(moves) != 2 * solver_moves:
+                continue
+            board = chess.Board(fen)
+            for uci in moves:
+                board.push_uci(uci)
+            if board.is_checkmate():
+                start = chess.Board(fen)
+                start.push_uci(moves[0])
+                found.append((start, moves[1]))
+            if len(found) == limit:
+                break
+    return found
+
+
+def mates_in(board: chess.Board, move: chess.Move, depth: int) -> bool:
+    """Whether ``move`` forces mate within ``depth`` of the mover's moves (python-chess)."""
+    board = board.copy()
+    board.push(move)
+    if board.is_checkmate():
+        return True
+    if depth == 1 or board.is_game_over():
+        return False
+    return all(any(mates_in(_after(board, reply), m, depth - 1) for m in _after(board, reply).legal_moves)
+               for reply in board.legal_moves)
+
+
+def _after(board: chess.Board, move: chess.Move) -> chess.Board:
+    board = board.copy()
+    board.push(move)
+    return board
+
+
+def test_best_move_is_always_legal_and_root_moves_are_the_legal_moves():
+    searcher = MCTS()
+    for board in random_positions(60):
+        result = searcher.search(board, sims=64, reuse=False)
+        assert sorted(result.moves) == sorted(m.uci() for m in board.legal_moves)
+        assert chess.Move.from_uci(result.best_move) in board.legal_moves
+        assert result.pv[0] == result.best_move
+
+
+@pytest.mark.parametrize("gumbel", [False, True])
+def test_visits_sum_to_the_budget(gumbel):
+    searcher = MCTS(SearchParams(gumbel=gumbel))
+    for board in random_positions(15):
+        result = searcher.search(board, sims=200, reuse=False)
+        if result.proven is None:
+            assert result.visits.sum() == 200 == result.sims
+
+
+@pytest.mark.parametrize("gumbel", [False, True])
+def test_same_seed_same_result(gumbel):
+    board = random_positions(1, seed=11)[0]
+    first = MCTS(SearchParams(gumbel=gumbel, seed=5)).search(board, sims=300)
+    second = MCTS(SearchParams(gumbel=gumbel, seed=5)).search(board, sims=300)
+    assert first.best_move == second.best_move
+    assert np.array_equal(first.visits, second.visits) and np.array_equal(first.q, second.q)
+
+
+def test_anytime_snapshots_equal_separate_searches():
+    board = random_positions(1, seed=12)[0]
+    snapshots = MCTS().search_budgets(board, [16, 64, 256])
+    for snapshot, budget in zip(snapshots, [16, 64, 256]):
+        alone = MCTS().search(board, sims=budget, reuse=False)
+        assert snapshot.sims == budget
+        assert np.array_equal(snapshot.visits, alone.visits)
+        assert snapshot.best_move == alone.best_move
+
+
+def test_mate_in_one_is_played_at_any_budget(shared_data):
+    cases = puzzles_ending_in_mate(shared_data, 1, 40)
+    assert len(cases) >= 20
+    for board, _ in cases:
+        for sims in (1, 8):
+            result = MCTS().search(board, sims=sims)
+            board_after = board.copy()
+            board_after.push_uci(result.best_move)
+            assert board_after.is_checkmate(), (board.fen(), result.best_move)
+            assert result.proven == "win"
+
+
+def test_mates_in_two_within_two_thousand_simulations(shared_data):
+    cases = puzzles_ending_in_mate(shared_data, 2, 25)
+    assert len(cases) >= 15
+    solved = 0
+    for board, _ in cases:
+        result = MCTS().search(board, sims=2000)
+        solved += mates_in(board, chess.Move.from_uci(result.best_move), 2)
+    assert solved >= 0.9 * len(cases)
+
+
+def test_threefold_repetition_in_game_history_is_a_draw():
+    board = chess.Board()
+    for uci in ["g1f3", "g8f6", "f3g1", "f6g8", "g1f3", "g8f6", "f3g1"]:
+        board.push_uci(uci)
+    result = MCTS().search(board, sims=200)
+    index = result.moves.index("f6g8")  # the third occurrence of the start position
+    assert result.q[index] == 0.0
+
+
+def test_fifty_move_rule_is_a_draw():
+    # White is a queen up, yet every non-pawn, non-capture move ends the game in a draw
+    fen = "7k/8/8/8/8/8/6Q1/K7 w - - 99 120"
+    result = MCTS().search(Position(fen), sims=100)
+    assert all(q == 0.0 for q in result.q)
+
+
+def test_losing_side_takes_a_repetition_draw():
+    # Black is a queen down; repeating the position a third time draws
+    board = chess.Board("7k/8/8/8/8/8/8/K2Q4 b - - 0 1")
+    for uci in ["h8g8", "a1b1", "g8h8", "b1a1", "h8g8", "a1b1", "g8h8"]:
+        board.push_uci(uci)
+    # it is White's move now; White, winning, must avoid b1a1 (threefold)
+    result = MCTS().search(board, sims=400)
+    assert result.best_move != "b1a1"
+
+
+def test_batch_bridge_at_one_leaf_equals_native_search():
+    for board in random_positions(8, seed=21):
+        params = SearchParams(seed=2)
+        native = MCTS(params).search(board, sims=300)
+        bridged = MCTS(params, evaluator=StaticBatchEvaluator(params), batch=1).search(board, sims=300)
+        assert np.array_equal(native.visits, bridged.visits)
+        assert np.allclose(native.q, bridged.q) and native.best_move == bridged.best_move
+
+
+def test_batched_bridge_keeps_the_budget_and_plays_legal_moves():
+    params = SearchParams()
+    searcher = MCTS(params, evaluator=StaticBatchEvaluator(params), batch=16)
+    for board in random_positions(5, seed=22):
+        result = searcher.search(board, sims=256, reuse=False)
+        assert result.proven or result.visits.sum() == 256
+        assert chess.Move.from_uci(result.best_move) in board.legal_moves
+
+
+def test_tree_reuse_keeps_the_subtree_after_two_moves():
+    searcher = MCTS()
+    board = chess.Board()
+    first = searcher.search(board, sims=2000)
+    board.push_uci(first.pv[0])
+    board.push_uci(first.pv[1])
+    reused = searcher.search(board, sims=10)
+    assert reused.visits.sum() > 10  # the visits of the kept subtree plus the new ones
+
+
+def test_gumbel_returns_an_improved_policy():
+    board = random_positions(1, seed=13)[0]
+    result = MCTS(SearchParams(gumbel=True)).search(board, sims=64)
+    assert result.improved_policy is not None
+    assert abs(result.improved_policy.sum() - 1) < 1e-5
+
+
+def test_movetime_and_stop():
+    import threading
+    import time
+
+    searcher = MCTS()
+    result = searcher.search(chess.Board(), movetime_ms=100)
+    assert result.stop_reason == "time" and 0.09 < result.seconds < 0.5
+    stop = threading.Event()
+    threading.Timer(0.1, stop.set).start()
+    start = time.perf_counter()
+    result = searcher.search(chess.Board(), stop=stop, reuse=False)
+    assert result.stop_reason == "stopped" and time.perf_counter() - start < 0.3
+
+
+def test_tree_full_stops_cleanly():
+    result = MCTS(max_nodes=2000).search(chess.Board(), sims=5000, reuse=False)
+    assert result.stop_reason == "tree_full" and result.sims < 5000
+    assert result.visits.sum() == result.sims
+
+
+def test_game_over_position_reports_its_status():
+    result = MCTS().search(chess.Board("7k/6Q1/6K1/8/8/8/8/8 b - - 0 1"), sims=10)
+    assert result.best_move is None and result.status == "checkmate"
