@@ -32,6 +32,16 @@ def load_position(text: str):
         raise BadInput(str(error)) from None
 
 
+def make_cli_player(spec: str, seed: int | None = None):
+    """A player from an engine spec; a bad spec becomes ``BadInput`` naming it."""
+    from chessmesa.play.players import make_player
+
+    try:
+        return make_player(spec, seed=seed)
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+
+
 def print_json(data) -> None:
     """Data to stdout as JSON (the only thing printed with ``--json``)."""
     click.echo(json.dumps(data, indent=2))

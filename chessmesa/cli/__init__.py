@@ -1,0 +1,23 @@
+"""The ``chessmesa`` command line: parse, call the library, print.
+
+Exit codes: 0 success, 1 the work ran but failed (a perft mismatch, a failed validation), 2 bad
+input, with a one-line error naming the bad value. Each module of this package adds the commands
+of one area to the ``main`` group.
+"""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="chessmesa")
+def main() -> None:
+    """chessmesa: the time-limited grandmaster in code.
+
+    A numba MCTS engine labels positions; networks distilled from it play without search; the
+    analysis measures how close the fast heuristic comes to the searcher.
+    """
+
+
+from chessmesa.cli import play, rules, search  # noqa: E402  (each registers its commands)

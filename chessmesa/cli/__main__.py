@@ -1,0 +1,3 @@
+from chessmesa.cli import main
+
+main()

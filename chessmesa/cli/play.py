@@ -1,0 +1,172 @@
+"""``chessmesa match``, ``tournament``, ``uci`` and ``play``: engines at the board."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from chessmesa.cli import main
+from chessmesa.cli.support import BadInput, console, make_cli_player, print_json, progress_bar
+
+
+def _adjudication(max_moves, resign_cp, draw_cp):
+    from chessmesa.play.match import Adjudication
+
+    return Adjudication(max_moves=max_moves, resign_cp=resign_cp, draw_cp=draw_cp)
+
+
+def _games_progress(total: int, enabled: bool):
+    """A progress bar advanced by the match runner's per-game callback."""
+    return progress_bar("games", total, enabled=enabled)
+
+
+_match_options = [
+    click.option("--tc", default="spec", show_default=True,
+                 help="Time control: MOVES/SECONDS+INC (40/60+0.6), SECONDS+INC (10+0.1), "
+                      "movetime=MS, nodes=N, or spec (each engine's own budget, e.g. mcts:sims=400)."),
+    click.option("--openings", type=click.Path(dir_okay=False),
+                 help="EPD/FEN or PGN openings, each played twice with colours swapped."),
+    click.option("--concurrency", type=click.IntRange(1), default=1, show_default=True,
+                 help="Games played in parallel (worker processes)."),
+    click.option("--max-moves", type=click.IntRange(1), default=200, show_default=True,
+                 help="Adjudicate a draw after this many moves."),
+    click.option("--resign-cp", type=click.IntRange(1), help="Adjudicate a loss beyond this score."),
+    click.option("--draw-cp", type=click.IntRange(0), help="Adjudicate a draw within this score."),
+    click.option("--pgn-out", type=click.Path(dir_okay=False), help="Write every game here."),
+    click.option("--seed", type=int, default=0, show_default=True),
+    click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+]
+
+
+def match_options(function):
+    for option in reversed(_match_options):
+        function = option(function)
+    return function
+
+
+def _parse_sprt(text: str | None):
+    """``elo0=0,elo1=10,alpha=0.05,beta=0.05`` (commas or spaces) as an SprtConfig."""
+    if text is None:
+        return None
+    from chessmesa.analysis.ratings import SprtConfig
+
+    try:
+        fields = dict(part.split("=", 1) for part in text.replace(",", " ").split())
+        return SprtConfig(**{k: (v if k == "model" else float(v)) for k, v in fields.items()})
+    except (ValueError, TypeError) as error:
+        raise BadInput(f"bad --sprt {text!r}: {error}") from None
+
+
+@main.command()
+@click.argument("spec_a")
+@click.argument("spec_b")
+@click.option("--games", type=click.IntRange(1), required=True, help="Games to play (pairs of two).")
+@click.option("--sprt", help="Stop early by a pentanomial SPRT: 'elo0=0 elo1=10 alpha=0.05 beta=0.05'.")
+@match_options
+def match(spec_a, spec_b, games, sprt, tc, openings, concurrency, max_moves, resign_cp, draw_cp,
+          pgn_out, seed, as_json):
+    """Play SPEC_A against SPEC_B and report W/D/L, pentanomial pairs, Elo with a 95% interval.
+
+    \b
+    chessmesa match mcts:sims=400 random --games 20 --concurrency 2
+    chessmesa match mcts:sims=800 sf1 --games 100 --openings data/openings/noob_2moves.epd --sprt "elo0=0 elo1=50"
+    """
+    from chessmesa.analysis.ratings import sprt as run_sprt
+    from chessmesa.analysis.tournament import match_stats
+    from chessmesa.play.match import run_match
+
+    sprt_config = _parse_sprt(sprt)
+    make_cli_player(spec_a).close(), make_cli_player(spec_b).close()  # bad specs fail here, before any game
+
+    def decided(result) -> bool:
+        if sprt_config is None or not sum(result.pentanomial()):
+            return False
+        return run_sprt(result.pentanomial(), sprt_config).decision is not None
+
+    try:
+        with _games_progress(games, not as_json) as advance:
+            result = run_match(spec_a, spec_b, games, openings=openings, tc=tc,
+                               concurrency=concurrency,
+                               adjudication=_adjudication(max_moves, resign_cp, draw_cp),
+                               seed=seed, pgn_out=pgn_out, progress=lambda game, _: advance(),
+                               should_stop=decided)
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+    stats = match_stats(result, sprt_config).to_dict()
+    stats.update({"engine_a": result.name_a, "engine_b": result.name_b, "tc": tc,
+                  "games": len(result.games)})
+    if as_json:
+        print_json(stats)
+        return
+    from chessmesa.cli.support import match_summary
+
+    console.print(match_summary(stats))
+
+
+@main.command()
+@click.argument("specs", nargs=-1, required=True)
+@click.option("--games-per-pair", type=click.IntRange(1), required=True)
+@click.option("--gauntlet", is_flag=True, help="The first engine plays each of the others only.")
+@click.option("--anchor", help="Player whose rating is fixed (default: the first).")
+@click.option("--anchor-elo", type=float, default=0.0, show_default=True)
+@match_options
+def tournament(specs, games_per_pair, gauntlet, anchor, anchor_elo, tc, openings, concurrency,
+               max_moves, resign_cp, draw_cp, pgn_out, seed, as_json):
+    """Round robin (or gauntlet) with Bradley-Terry ratings and bootstrap 95% intervals.
+
+    \b
+    chessmesa tournament random greedy mcts:sims=100 mcts:sims=400 --games-per-pair 10 --concurrency 2
+    """
+    from chessmesa.analysis.tournament import tournament_ratings
+    from chessmesa.play.match import run_gauntlet, run_round_robin
+
+    if len(specs) < 2:
+        raise BadInput("a tournament needs at least two engines")
+    for spec in specs:
+        make_cli_player(spec).close()
+    runner = run_gauntlet if gauntlet else run_round_robin
+    pairings = len(specs) - 1 if gauntlet else len(specs) * (len(specs) - 1) // 2
+    try:
+        with _games_progress(pairings * games_per_pair, not as_json) as advance:
+            result = runner(list(specs), games_per_pair, openings=openings, tc=tc,
+                            concurrency=concurrency,
+                            adjudication=_adjudication(max_moves, resign_cp, draw_cp), seed=seed,
+                            pgn_out=pgn_out, progress=lambda game, _: advance())
+        rows = tournament_ratings(result, anchor=anchor, anchor_rating=anchor_elo, seed=seed)
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+    report = {"players": [row.to_dict() for row in rows], "anchor": anchor or result.names[0],
+              "anchor_elo": anchor_elo, "tc": tc, "games_per_pair": games_per_pair,
+              "table": [{"a": a, "b": b, "wdl": list(wdl)} for (a, b), wdl in result.table().items()]}
+    if as_json:
+        print_json(report)
+        return
+    from chessmesa.cli.support import ratings_table
+
+    console.print(ratings_table(rows, report["anchor"], anchor_elo))
+
+
+@main.command()
+@click.option("--engine", "spec", default="mcts", show_default=True, help="Engine spec.")
+def uci(spec):
+    """Speak UCI on stdin/stdout (for any chess GUI, or python-chess's SimpleEngine)."""
+    from chessmesa.play.uci_server import serve
+
+    player = make_cli_player(spec)
+    serve(lambda: player, sys.stdin, sys.stdout, sys.stderr)
+
+
+@main.command()
+@click.option("--engine", "spec", default="mcts:sims=800", show_default=True, help="Engine spec.")
+@click.option("--color", type=click.Choice(["white", "black"]), default="white", show_default=True)
+@click.option("--pgn-out", type=click.Path(dir_okay=False), default="game.pgn", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+def play(spec, color, pgn_out, seed):
+    """Play against an engine in the terminal (SAN or UCI moves; undo, hint, resign, draw, help)."""
+    import chess
+
+    from chessmesa.play.terminal import play_game
+
+    player = make_cli_player(spec, seed)
+    play_game(player, chess.WHITE if color == "white" else chess.BLACK, sys.stdin, console, pgn_out)
