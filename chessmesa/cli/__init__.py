@@ -20,4 +20,14 @@ def main() -> None:
     """
 
 
-from chessmesa.cli import play, rules, search  # noqa: E402  (each registers its commands)
+def _register_commands() -> None:
+    """Import every module of this package: each adds its area's commands to ``main``."""
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules(__path__):
+        if module.name not in ("support", "__main__"):
+            importlib.import_module(f"{__name__}.{module.name}")
+
+
+_register_commands()

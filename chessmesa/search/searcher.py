@@ -70,6 +70,7 @@ class SearchResult:
 
     best_move: str | None
     moves: list[str]
+    move_codes: np.ndarray  # uint16 move codes of ``moves`` (chessmesa.core.layout)
     visits: np.ndarray
     q: np.ndarray
     prior: np.ndarray
@@ -344,6 +345,7 @@ class MCTS:
         return SearchResult(
             best_move=move_to_uci(tree.move[best]) if best is not None else None,
             moves=[move_to_uci(m) for m in tree.move[children]],
+            move_codes=tree.move[children].astype(np.uint16),
             visits=visits, q=q, prior=tree.prior[children].astype(np.float32),
             improved_policy=improved, root_value=root_value,
             pv=self._principal_variation(best), nodes=int(tree.meta[NODE_COUNT]), sims=sims,
@@ -384,5 +386,6 @@ class MCTS:
     def _terminal_result(position: Position, status: str) -> SearchResult:
         value = -1.0 if status == "checkmate" else 0.0
         empty = np.zeros(0, dtype=np.float32)
-        return SearchResult(None, [], np.zeros(0, dtype=np.int32), empty, empty, None, value, [], 1,
-                            0, 0.0, "terminal", "loss" if value < 0 else "draw", status)
+        return SearchResult(None, [], np.zeros(0, dtype=np.uint16), np.zeros(0, dtype=np.int32),
+                            empty, empty, None, value, [], 1, 0, 0.0, "terminal",
+                            "loss" if value < 0 else "draw", status)
