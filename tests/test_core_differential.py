@@ -38,7 +38,7 @@ def assert_same(position: Position, board: chess.Board) -> None:
 
 def _walk(boards, seen_statuses):
     """Follow a game move by move in both implementations; count the positions compared."""
-    position, compared, previous = None, 0, None
+    position, compared = None, 0
     for board in boards:
         if position is None:
             position = Position.from_board(board)

@@ -3,14 +3,16 @@
 import chess
 import numpy as np
 import pytest
+from numba import njit
 
 from chessmesa.core import Position, move_to_uci
 from chessmesa.core.layout import HIST, UNDO
 from chessmesa.search.evaluate import (
     INFINITE_CP, MATE_CP, MATERIAL_EG, MATERIAL_MG, PHASE_TOTAL, POSITIONAL_EG, POSITIONAL_MG,
-    QUIESCENCE_DEPTH, TEMPO_CP, best_static_move, evaluate, gives_check, move_priors, quiescence_cp,
+    QUIESCENCE_DEPTH, TEMPO_CP, best_static_move, evaluate, move_priors, quiescence_cp,
     quiescence_buffer, static_eval_cp,
 )
+from chessmesa.search.checks import check_info, gives_check, quick_gives_check
 from conftest import random_game_boards
 
 # White to move, a black queen en prise to a pawn (d4xe5) or to a bishop (Bxg5)
@@ -193,6 +195,12 @@ def test_priors_prefer_queen_promotion_and_avoid_pawn_attacked_squares():
     assert by_uci["c3d5"] < by_uci["c3b5"]
 
 
+@njit
+def _fast_gives_check(bb, st, t, move):
+    check = quick_gives_check(st, check_info(bb, st, t), move)
+    return gives_check(bb, st, t, move) if check < 0 else check == 1
+
+
 def test_gives_check_matches_python_chess():
     checked = 0
     for board in _random_boards(6, every=2):
@@ -204,6 +212,8 @@ def test_gives_check_matches_python_chess():
             expected = board.gives_check(chess_move)
             checked += expected
             assert gives_check(position.bb, position.st, position.tables, move) == expected, (
+                board.fen(), chess_move.uci())
+            assert _fast_gives_check(position.bb, position.st, position.tables, move) == expected, (
                 board.fen(), chess_move.uci())
     assert checked > 50
 

@@ -11,8 +11,8 @@ from numba import njit
 
 from chessmesa.core.bits import clear_lsb, lsb, popcount, square_bb
 from chessmesa.core.layout import (
-    ALL, BISHOP, BK, BLACK, BOARD, BQ, CAPTURE, CASTLING, COLOR_BB, DOUBLE_PUSH, EP, EP_CAPTURE,
-    KING, KING_CASTLE, KNIGHT, MAX_MOVES, NO_SQUARE, PAWN, PROMOTION, QUEEN, QUEEN_CASTLE, ROOK,
+    ALL, BISHOP, BK, BLACK, BQ, CAPTURE, CASTLING, COLOR_BB, DOUBLE_PUSH, EP, EP_CAPTURE,
+    KING_CASTLE, KNIGHT, MAX_MOVES, NO_SQUARE, PAWN, PROMOTION, QUEEN, QUEEN_CASTLE, ROOK,
     SIDE, WHITE, WK, WQ, ZERO,
 )
 from chessmesa.core.position import attackers_to, king_square

@@ -9,7 +9,6 @@ white queen side, black king side, black queen side), 8 en passant keys by file,
 xored in when White is to move.
 """
 
-import numpy as np
 from numba import njit
 
 from chessmesa.core.bits import lsb, square_bb

@@ -87,12 +87,12 @@ class MctsPlayer:
     def choose(self, board: chess.Board, limit: Limit, stop: threading.Event | None = None,
                on_info: Callable[[SearchInfo], None] | None = None) -> Choice:
         sims, movetime = search_limits(self.options, limit, board.turn)
-        report = None
-        if on_info is not None:
-            def report(result: SearchResult) -> None:
-                on_info(_search_info(result))
+        def report(result: SearchResult) -> None:
+            on_info(_search_info(result))
+
         result = self.searcher.search(Position.from_board(board), sims=sims, movetime_ms=movetime,
-                                      stop=stop, on_info=report)
+                                      stop=stop,
+                                      on_info=report if on_info is not None else None)
         if on_info is not None:
             on_info(_search_info(result))
         return to_choice(result, board)

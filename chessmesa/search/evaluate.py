@@ -38,8 +38,8 @@ from chessmesa.core.layout import (
     NULL_MOVE, PAWN, PLY, PROMOTION, QUEEN, ROOK, SIDE, WHITE, ZERO,
 )
 from chessmesa.core.movegen import generate_legal, in_check
-from chessmesa.core.position import attackers_to, king_square, make_move, unmake_move
-from chessmesa.core.tables import bishop_attacks, rook_attacks
+from chessmesa.core.position import attackers_to, make_move, unmake_move
+from chessmesa.search.checks import _occupied_after, check_info, gives_check, quick_gives_check
 
 TEMPO_CP = 10
 EVAL_SCALE_CP = 400.0
@@ -412,56 +412,11 @@ def evaluate(bb, st, t, buffer):
 
 
 @njit(cache=True, inline="always")
-def _piece_attacks(t, piece_type, color, sq, occupied):
-    if piece_type == PAWN:
-        return t.pawn[color, sq]
-    if piece_type == KNIGHT:
-        return t.knight[sq]
-    if piece_type == BISHOP:
-        return bishop_attacks(t, sq, occupied)
-    if piece_type == ROOK:
-        return rook_attacks(t, sq, occupied)
-    if piece_type == QUEEN:
-        return bishop_attacks(t, sq, occupied) | rook_attacks(t, sq, occupied)
-    return ZERO  # a king never gives check
-
-
-@njit(cache=True, inline="always")
-def _occupied_after(bb, move):
-    """The occupancy after ``move`` (castling's rook move aside)."""
-    from_sq, to_sq = move & 63, (move >> 6) & 63
-    after = (bb[COLOR_BB + WHITE] | bb[COLOR_BB + BLACK]) ^ square_bb(from_sq) | square_bb(to_sq)
-    if (move >> 12) & 15 == EP_CAPTURE:
-        after ^= square_bb(to_sq ^ 8)
-    return after
-
-
-@njit(cache=True, inline="always")
-def gives_check(bb, st, t, move):
-    """Whether the legal ``move`` checks the enemy king: the moved piece (the promoted piece on
-    arrival) attacks it from its destination, or a rook, bishop or queen uncovered by the move does
-    (discovered check, en passant included). Exact except that a rook's check by castling is
-    missed."""
+def _prior_score_cp(st, move, phase, check, recapture, pawn_guarded):
+    """The heuristic worth of ``move`` in centipawns (see ``move_priors``). It takes no tables:
+    the caller decides ``check`` and ``recapture``, because passing numba the ``Tables`` tuple per
+    move costs more than the scoring itself."""
     us = st[SIDE]
-    from_sq, to_sq, flag = move & 63, (move >> 6) & 63, (move >> 12) & 15
-    lands = (flag & 3) + KNIGHT if flag & PROMOTION else st[BOARD + from_sq] & 7
-    after = _occupied_after(bb, move)
-    king_sq = king_square(bb, 1 - us)
-    own = bb[COLOR_BB + us] & ~square_bb(from_sq)
-    straight = (bb[ROOK - 1] | bb[QUEEN - 1]) & own
-    diagonal = (bb[BISHOP - 1] | bb[QUEEN - 1]) & own
-    return (
-        _piece_attacks(t, lands, us, to_sq, after) & square_bb(king_sq)
-        | rook_attacks(t, king_sq, after) & straight
-        | bishop_attacks(t, king_sq, after) & diagonal
-    ) != ZERO
-
-
-@njit(cache=True, inline="always")
-def _prior_score_cp(bb, st, t, move, phase):
-    """The heuristic worth of ``move`` in centipawns (see ``move_priors``)."""
-    us = st[SIDE]
-    them = 1 - us
     from_sq, to_sq, flag = move & 63, (move >> 6) & 63, (move >> 12) & 15
     mover = st[BOARD + from_sq] & 7
     lands = mover
@@ -473,22 +428,28 @@ def _prior_score_cp(bb, st, t, move, phase):
         else:
             score -= UNDERPROMOTION_PENALTY_CP
 
-    enemies = bb[COLOR_BB + them]
     victim = _victim_type(st, move)
     if victim:
         # MVV-LVA, charging the mover only when the enemy can take back on the square
         score += PIECE_VALUE[victim]
-        if attackers_to(bb, t, to_sq, _occupied_after(bb, move)) & enemies:
+        if recapture:
             score -= PIECE_VALUE[lands]
-    elif t.pawn[us, to_sq] & bb[PAWN - 1] & enemies:
+    elif pawn_guarded & square_bb(to_sq):
         score -= PIECE_VALUE[lands] // 2
-    if gives_check(bb, st, t, move):
+    if check:
         score += CHECK_BONUS_CP
 
     flip = 56 * us
     gain_mg = POSITIONAL_MG[lands, to_sq ^ flip] - POSITIONAL_MG[mover, from_sq ^ flip]
     gain_eg = POSITIONAL_EG[lands, to_sq ^ flip] - POSITIONAL_EG[mover, from_sq ^ flip]
     return score + (gain_mg * phase + gain_eg * (PHASE_TOTAL - phase)) // PHASE_TOTAL
+
+
+@njit(cache=True)
+def _recapturable(bb, st, t, move):
+    """Whether an enemy piece attacks the destination of a capture once it is made."""
+    return attackers_to(bb, t, (move >> 6) & 63, _occupied_after(bb, move)) & bb[
+        COLOR_BB + 1 - st[SIDE]] != ZERO
 
 
 @njit(cache=True)
@@ -501,17 +462,29 @@ def move_priors(bb, st, t, moves, n, temperature, out):
     - a capture: the victim's value, less the mover's value when an enemy piece attacks the
       destination after the move (MVV-LVA that does not charge for taking an undefended piece);
     - a promotion: queen minus pawn for a queen, ``-UNDERPROMOTION_PENALTY_CP`` for the others;
-    - a check (``gives_check``: exact but for a rook's check by castling), ``CHECK_BONUS_CP``;
+    - a check (exact but for a rook's check by castling), ``CHECK_BONUS_CP``;
     - the tapered piece-square gain of the moving piece (the promoted piece on arrival);
     - a quiet move to a square an enemy pawn attacks: minus half the mover's value.
     """
     if temperature <= 0.0:
         raise ValueError("move_priors: temperature must be positive")
     phase = game_phase(bb)
+    info = check_info(bb, st, t)
+    us = st[SIDE]
+    enemy_pawns = bb[PAWN - 1] & bb[COLOR_BB + 1 - us]
+    pawn_guarded = ZERO
+    while enemy_pawns:
+        pawn_guarded |= t.pawn[1 - us, lsb(enemy_pawns)]
+        enemy_pawns = clear_lsb(enemy_pawns)
     scale = 1.0 / (PRIOR_UNIT_CP * temperature)
     top = -np.inf
     for i in range(n):
-        logit = _prior_score_cp(bb, st, t, moves[i], phase) * scale
+        move = moves[i]
+        check = quick_gives_check(st, info, move)
+        if check < 0:
+            check = gives_check(bb, st, t, move)
+        recapture = _victim_type(st, move) != 0 and _recapturable(bb, st, t, move)
+        logit = _prior_score_cp(st, move, phase, check, recapture, pawn_guarded) * scale
         out[i] = logit
         top = max(top, logit)
     total = 0.0

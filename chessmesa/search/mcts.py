@@ -18,7 +18,8 @@ from chessmesa.core.layout import HALFMOVE, HASH, HIST, MAX_MOVES, MAX_PLY, PLY,
 from chessmesa.core.movegen import generate_legal, in_check
 from chessmesa.core.position import make_move, unmake_move
 from chessmesa.core.status import CHECKMATE, ONGOING, game_status, repetition_count
-from chessmesa.search.evaluate import evaluate, gives_check, move_priors, quiescence_buffer
+from chessmesa.search.checks import check_info, gives_check, quick_gives_check
+from chessmesa.search.evaluate import evaluate, move_priors, quiescence_buffer
 from chessmesa.search.params import GUMBEL, POLICY_TEMPERATURE, TWOFOLD_DRAW
 from chessmesa.search.select import select_gumbel_root, select_puct
 from chessmesa.search.tree import (
@@ -67,8 +68,12 @@ def _repeats_inside_tree(bb, st, depth):
 def has_mate_in_one(bb, st, t, moves, n, replies):
     """Whether one of ``moves[:n]`` mates. Only checking moves are tried, so this costs little
     beside an evaluation, and it lets the solver prove mates a ply earlier everywhere."""
+    info = check_info(bb, st, t)
     for i in range(n):
-        if gives_check(bb, st, t, moves[i]):
+        check = quick_gives_check(st, info, moves[i])
+        if check < 0:
+            check = gives_check(bb, st, t, moves[i])
+        if check:
             make_move(bb, st, t, moves[i])
             mated = generate_legal(bb, st, t, replies) == 0
             unmake_move(bb, st, t)

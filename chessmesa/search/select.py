@@ -25,7 +25,7 @@ def child_q(tree, child):
     return tree.value_sum[child] / tree.visits[child]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def select_puct(tree, node, params):
     """The child maximising Q + U (lc0's PUCT). A move to a lost opponent is taken at once; moves
     into a proven loss are avoided unless nothing else is left."""
