@@ -6,6 +6,10 @@
 """
 
 from chessmesa.search.params import SearchParams
-from chessmesa.search.searcher import MCTS, BatchEvaluator, SearchResult, StaticBatchEvaluator
+from chessmesa.search.searcher import (
+    MCTS, BatchEvaluator, SearchResult, StaticBatchEvaluator, sample_move,
+)
 
-__all__ = ["MCTS", "BatchEvaluator", "SearchParams", "SearchResult", "StaticBatchEvaluator"]
+__all__ = [
+    "MCTS", "BatchEvaluator", "SearchParams", "SearchResult", "StaticBatchEvaluator", "sample_move",
+]

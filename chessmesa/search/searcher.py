@@ -103,6 +103,21 @@ class SearchResult:
         return data
 
 
+def sample_move(result: SearchResult, temperature: float, rng: np.random.Generator) -> str:
+    """A root move drawn with probability proportional to ``visits ** (1 / temperature)``; the
+    best move at temperature 0 (and whenever the solver proved the root).
+
+    >>> import chess
+    >>> result = MCTS().search(chess.Board(), sims=64)
+    >>> sample_move(result, 0.0, np.random.default_rng(0)) == result.best_move
+    True
+    """
+    if temperature <= 0 or result.proven is not None or result.visits.sum() == 0:
+        return result.best_move
+    weights = result.visits.astype(np.float64) ** (1.0 / temperature)
+    return result.moves[int(rng.choice(len(weights), p=weights / weights.sum()))]
+
+
 @dataclass
 class _Root:
     """The position a tree was built for, so that the next search can reuse it."""
