@@ -21,24 +21,13 @@ from pathlib import Path
 import chess
 
 from chessmesa.core import Position, perft
+from chessmesa.core.perft_suite import python_chess_perft
 
 POSITIONS = {
     "startpos": (chess.STARTING_FEN, 6),
     "kiwipete": ("r3k2r/p1ppqpb1/bn2pnp1/3PN3/1p2P3/2N2Q1p/PPPBBPPP/R3K2R w KQkq - 0 1", 5),
 }
 PYTHON_CHESS_DEPTH_DROP = 2  # python-chess is ~100x slower: two plies less keeps it under a minute
-
-
-def python_chess_perft(board: chess.Board, depth: int) -> int:
-    """Bulk-counting perft written with python-chess, the pure-Python reference."""
-    if depth == 1:
-        return board.legal_moves.count()
-    nodes = 0
-    for move in board.legal_moves:
-        board.push(move)
-        nodes += python_chess_perft(board, depth - 1)
-        board.pop()
-    return nodes
 
 
 def stockfish_perft(fen: str, depth: int) -> tuple[int, float] | None:

@@ -45,6 +45,20 @@ def match_options(function):
     return function
 
 
+def _check_match_inputs(specs, tc: str, openings: str | None) -> None:
+    """Fail on a bad spec, time control or openings file before any game starts."""
+    from chessmesa.play.match import TimeControl, load_openings
+
+    for spec in specs:
+        make_cli_player(spec).close()
+    try:
+        TimeControl.parse(tc)
+        if openings:
+            load_openings(openings)
+    except (OSError, ValueError) as error:
+        raise BadInput(str(error)) from None
+
+
 def _parse_sprt(text: str | None):
     """``elo0=0,elo1=10,alpha=0.05,beta=0.05`` (commas or spaces) as an SprtConfig."""
     if text is None:
@@ -77,7 +91,7 @@ def match(spec_a, spec_b, games, sprt, tc, openings, concurrency, max_moves, res
     from chessmesa.play.match import run_match
 
     sprt_config = _parse_sprt(sprt)
-    make_cli_player(spec_a).close(), make_cli_player(spec_b).close()  # bad specs fail here, before any game
+    _check_match_inputs([spec_a, spec_b], tc, openings)
 
     def decided(result) -> bool:
         if sprt_config is None or not sum(result.pentanomial()):
@@ -123,8 +137,7 @@ def tournament(specs, games_per_pair, gauntlet, anchor, anchor_elo, tc, openings
 
     if len(specs) < 2:
         raise BadInput("a tournament needs at least two engines")
-    for spec in specs:
-        make_cli_player(spec).close()
+    _check_match_inputs(specs, tc, openings)
     runner = run_gauntlet if gauntlet else run_round_robin
     pairings = len(specs) - 1 if gauntlet else len(specs) * (len(specs) - 1) // 2
     try:

@@ -11,9 +11,29 @@ import time
 from pathlib import Path
 from typing import Callable
 
+import chess
+
 from chessmesa.core.board import Position
 from chessmesa.core.convert import InvalidFenError, move_to_uci
 from chessmesa.core.perft import perft, perft_divide
+
+
+def python_chess_perft(board: chess.Board, depth: int) -> int:
+    """Bulk-counting perft written with python-chess: the pure-Python reference for benchmarks.
+
+    >>> python_chess_perft(chess.Board(), 3)
+    8902
+    """
+    if depth == 0:
+        return 1
+    if depth == 1:
+        return board.legal_moves.count()
+    nodes = 0
+    for move in board.legal_moves:
+        board.push(move)
+        nodes += python_chess_perft(board, depth - 1)
+        board.pop()
+    return nodes
 
 
 class SuiteError(ValueError):
