@@ -222,3 +222,33 @@ def test_serve_with_string_streams_always_answers_bestmove():
     serve(lambda: RandomPlayer(seed=1), io.StringIO(commands), out, err)
     assert out.getvalue().splitlines()[-1] == "bestmove 0000"  # checkmated: no legal move
     assert err.getvalue().count("\n") == 1 and "bogus" in err.getvalue()
+
+
+def test_mcts_engine_over_uci_reports_info_and_stops_fast():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chessmesa.cli", "uci", "--engine", "mcts"], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+
+    def write(text):
+        process.stdin.write(text)
+        process.stdin.flush()
+
+    connection = Connection(write, process.stdout, process.stderr)
+    connection.send("uci")
+    options = connection.read_until("uciok")
+    assert any(line.startswith("option name cpuct") for line in options)
+    connection.send("isready")
+    connection.read_until("readyok")
+    connection.send("position startpos moves e2e4", "go infinite")
+    time.sleep(1.0)
+    started = time.monotonic()
+    connection.send("stop")
+    lines = connection.read_until("bestmove")
+    assert time.monotonic() - started < 0.2
+    info = [line for line in lines if line.startswith("info") and " pv " in line]
+    assert info and all(key in info[-1] for key in (" nodes ", " nps ", " score cp ", " wdl "))
+    board = chess.Board()
+    board.push_uci("e2e4")
+    assert chess.Move.from_uci(lines[-1].split()[1]) in board.legal_moves
+    connection.send("quit")
+    assert process.wait(timeout=10) == 0
