@@ -51,7 +51,7 @@ def print_json(data) -> None:
 def progress_bar(description: str, total: int | None, enabled: bool = True) -> Iterator:
     """A rich progress bar on stderr; yields ``advance(n)``. Silent when not ``enabled``."""
     if not enabled:
-        yield lambda n=1: None
+        yield lambda n=1, rate="": None
         return
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

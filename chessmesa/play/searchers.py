@@ -159,11 +159,12 @@ class GreedyPlayer:
         pass
 
 
-def _mcts_keys() -> dict[str, type]:
+def mcts_keys() -> dict[str, type]:
+    """The spec keys of the ``mcts`` kind: limits and every search parameter."""
     return {**_LIMIT_KEYS, **_PARAM_TYPES}
 
 
-register_kind("mcts", MctsPlayer, _mcts_keys(),
+register_kind("mcts", MctsPlayer, mcts_keys(),
               "the numba MCTS with the static evaluator (sims, movetime, cpuct, gumbel, ...)")
 register_kind("greedy", GreedyPlayer, {}, "best move after one ply of static evaluation")
 

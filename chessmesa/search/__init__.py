@@ -7,9 +7,10 @@
 
 from chessmesa.search.params import SearchParams
 from chessmesa.search.searcher import (
-    MCTS, BatchEvaluator, SearchResult, StaticBatchEvaluator, sample_move,
+    MCTS, BatchEvaluator, SearchResult, StaticBatchEvaluator, sample_move, value_to_cp,
 )
 
 __all__ = [
     "MCTS", "BatchEvaluator", "SearchParams", "SearchResult", "StaticBatchEvaluator", "sample_move",
+    "value_to_cp",
 ]

@@ -35,6 +35,15 @@ NODES_PER_SIMULATION = 40  # typical children per expansion: the tree's first ca
 DEFAULT_MAX_NODES = 16_000_000  # about 600 MB of tree
 
 
+def value_to_cp(value: float) -> int:
+    """A value in [-1, 1] as centipawns: the inverse of the static evaluator's ``tanh(cp / 400)``.
+
+    >>> value_to_cp(0.0), value_to_cp(0.5)
+    (0, 220)
+    """
+    return int(round(400 * math.atanh(min(max(value, -0.999), 0.999))))
+
+
 class BatchEvaluator(Protocol):
     """Evaluates gathered leaves for the batch bridge.
 
@@ -86,9 +95,8 @@ class SearchResult:
 
     @property
     def score_cp(self) -> int:
-        """The root value as centipawns (the inverse of the evaluator's tanh(cp / 400))."""
-        value = min(max(self.root_value, -0.999), 0.999)
-        return int(round(400 * math.atanh(value)))
+        """The root value as centipawns (see ``value_to_cp``)."""
+        return value_to_cp(self.root_value)
 
     def to_dict(self) -> dict:
         data = {k: getattr(self, k) for k in (
