@@ -1,0 +1,160 @@
+"""Compute frontiers of a sweep: what training compute buys, and what it is worth in search.
+
+For every run of a sweep (one student per teacher budget and model size): its top-1 agreement
+(on the validation positions its training held out) and, from a round robin of the students, its
+Elo, against its training FLOPs. Students also play
+with search on top (``netmcts`` at a few simulation counts), so each (run, simulations) pair is a
+point with a training compute, a test-time compute (network evaluations per move times the
+forward FLOPs) and an Elo. Following Jones (2021), iso-Elo lines are fitted through them,
+``log10 test = a + b * log10 train + c * Elo``: ``b`` is the exchange rate (ten times the training
+compute saves a factor ``10 ** -b`` of test-time compute at equal strength).
+
+>>> points = [{"train_flops": 10.0 ** t, "test_flops": 10.0 ** (3 - 0.5 * t + 0.01 * e), "elo": e}
+...           for t, e in [(0, 0), (1, 0), (2, 0), (0, 100), (1, 100)]]
+>>> {k: round(v, 6) for k, v in fit_points(points).items()}
+{'intercept': 3.0, 'train_slope': -0.5, 'elo_slope': 0.01, 'r_squared': 1.0}
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from chessmesa.analysis.metrics import fit_exchange_rate
+
+#: Simulations per move at test time by default: 1 is the policy alone (one network evaluation).
+TEST_SIMS = (1, 8, 32)
+
+#: Where a run's numbers may be found, first match wins: a run's files are flattened one level,
+#: so ``{"metrics": {"val_top1": ...}}`` and ``{"val_top1": ...}`` both give ``val_top1``.
+_FIELDS = {
+    "teacher_budget": ("teacher_budget",),
+    "train_flops": ("train_flops", "flops"),
+    "agreement": ("val_top1", "top1"),
+    "forward_flops": ("forward_flops", "flops_per_position"),
+    "model": ("model", "model_size", "size"),
+}
+
+
+@dataclass(frozen=True)
+class Run:
+    """One trained student of a sweep."""
+
+    name: str
+    path: str
+    teacher_budget: int
+    train_flops: float
+    agreement: float | None
+    forward_flops: float | None
+    model: str | None
+
+    def player_spec(self, sims: int) -> str:
+        """The engine spec of this student with ``sims`` simulations (1: no search)."""
+        kind = f"policy:ckpt={self.path}" if sims == 1 else f"netmcts:ckpt={self.path},sims={sims}"
+        return f"{kind},name={self.player_name(sims)}"
+
+    def player_name(self, sims: int) -> str:
+        return self.name if sims == 1 else f"{self.name}+{sims}"
+
+
+def _flattened(data: dict) -> dict:
+    flat = dict(data)
+    for value in data.values():
+        if isinstance(value, dict):
+            flat.update({key: item for key, item in value.items() if key not in flat})
+    return flat
+
+
+def _lookup(values: dict, field: str):
+    return next((values[key] for key in _FIELDS[field] if values.get(key) is not None), None)
+
+
+def read_run(folder: Path, root: Path) -> Run | None:
+    """The run stored in ``folder`` (its JSON files merged), or None if it is not one."""
+    values: dict = {}
+    for path in sorted(folder.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        if isinstance(data, dict):
+            values.update(_flattened(data))
+    if _lookup(values, "teacher_budget") is None or _lookup(values, "train_flops") is None:
+        return None
+    agreement, forward = _lookup(values, "agreement"), _lookup(values, "forward_flops")
+    model = _lookup(values, "model")
+    return Run(str(folder.relative_to(root)) if folder != root else folder.name, str(folder),
+               int(_lookup(values, "teacher_budget")), float(_lookup(values, "train_flops")),
+               None if agreement is None else float(agreement),
+               None if forward is None else float(forward),
+               model.get("name") if isinstance(model, dict) else model)
+
+
+def read_sweep(sweep_dir: str | Path) -> list[Run]:
+    """Every run under ``sweep_dir`` (a folder whose JSON files name a teacher budget and the
+    training FLOPs), sorted by teacher budget then compute. ValueError when there is none."""
+    root = Path(sweep_dir)
+    if not root.is_dir():
+        raise ValueError(f"no such sweep folder {str(sweep_dir)!r}")
+    folders = sorted({path.parent for path in root.rglob("*.json")})
+    runs = [run for run in (read_run(folder, root) for folder in folders) if run is not None]
+    if not runs:
+        raise ValueError(f"no runs under {str(sweep_dir)!r} (no JSON naming teacher_budget and train_flops)")
+    return sorted(runs, key=lambda run: (run.teacher_budget, run.train_flops, run.name))
+
+
+def fit_points(points: Sequence[dict]) -> dict | None:
+    """The iso-Elo fit through points with ``train_flops``, ``test_flops`` and a finite ``elo``;
+    None when they cannot determine it (too few, or no independent variation)."""
+    usable = [p for p in points if p.get("elo") is not None and math.isfinite(p["elo"])]
+    try:
+        fit = fit_exchange_rate(np.log10([p["train_flops"] for p in usable]),
+                                np.log10([p["test_flops"] for p in usable]),
+                                [p["elo"] for p in usable])
+    except ValueError:
+        return None
+    return asdict(fit)
+
+
+def frontier_points(runs: Sequence[Run], elo: dict[str, float], test_sims: Sequence[int]) -> list[dict]:
+    """One point per (run, simulations) the ratings ``elo`` (by player name) know."""
+    points = []
+    for run in runs:
+        for sims in test_sims:
+            name = run.player_name(sims)
+            if name in elo and run.forward_flops is not None:
+                points.append({"run": run.name, "sims": sims, "train_flops": run.train_flops,
+                               "test_flops": sims * run.forward_flops, "elo": elo[name]})
+    return points
+
+
+def play_students(runs: Sequence[Run], test_sims: Sequence[int], games_per_pair: int,
+                  tc: str = "spec", openings: str | None = None, concurrency: int = 1,
+                  max_moves: int = 150, seed: int = 0,
+                  progress: Callable[[int], None] = lambda n: None) -> dict[str, float]:
+    """Bradley-Terry Elo of every (run, simulations) player from a round robin; the first is 0."""
+    from chessmesa.analysis.tournament import tournament_ratings
+    from chessmesa.play.match import Adjudication, run_round_robin
+
+    specs = [run.player_spec(sims) for run in runs for sims in test_sims]
+    result = run_round_robin(specs, games_per_pair, openings=openings, tc=tc, concurrency=concurrency,
+                             adjudication=Adjudication(max_moves=max_moves), seed=seed,
+                             progress=lambda game, match: progress(1))
+    return {row.name: row.rating for row in tournament_ratings(result, seed=seed)}
+
+
+def frontier(runs: Sequence[Run], elo: dict[str, float] | None = None,
+             test_sims: Sequence[int] = TEST_SIMS) -> dict:
+    """The frontier of ``runs``: per-run agreement (and Elo without search), points and fit."""
+    elo = elo or {}
+    points = frontier_points(runs, elo, test_sims)
+    return {
+        "runs": [{**asdict(run), "elo": elo.get(run.player_name(1))} for run in runs],
+        "points": points,
+        "fit": fit_points(points),
+    }

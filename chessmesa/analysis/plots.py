@@ -1,0 +1,232 @@
+"""Plots of analysis results, drawn from their JSON dicts (so a report can redraw them later).
+
+Figures are built with matplotlib's object API (``Figure``, rendered by Agg), never ``pyplot``:
+no global state, no display needed.
+
+>>> import io
+>>> result = {"analysis": "agreement", "student": "s", "budgets": {"16": {"top1": 0.5, "n": 4}}}
+>>> figure = plot_result(result)
+>>> png_bytes(figure)[:4]
+b'\\x89PNG'
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from chessmesa.analysis.results import analysis_kind
+
+DPI = 110
+
+
+def _number(value) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def _errorbar(axes, x, values, intervals, label, **style) -> None:
+    """Points joined by a line, with interval bars where an interval is known."""
+    y = np.array([_number(v) for v in values])
+    low = np.array([_number(ci[0]) if ci else np.nan for ci in intervals])
+    high = np.array([_number(ci[1]) if ci else np.nan for ci in intervals])
+    errors = np.nan_to_num(np.vstack([y - low, high - y]), nan=0.0).clip(min=0)
+    axes.errorbar(x, y, yerr=errors, marker="o", capsize=3, label=label, **style)
+
+
+def _budget_axis(axes) -> None:
+    """A log2 axis of search budgets, labelled with plain numbers (64, not 2^6)."""
+    axes.set_xscale("log", base=2)
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axes.set_xlabel("search budget (simulations)")
+
+
+def _series(rows: list[dict], key: str) -> tuple[list, list]:
+    return [row.get(key) for row in rows], [row.get(f"{key}_ci") for row in rows]
+
+
+def agreement_figure(result: dict) -> Figure:
+    """Top-1/top-3 agreement and KL/cross-entropy against the label budget (log axis)."""
+    budgets = sorted(result["budgets"], key=int)
+    rows = [result["budgets"][b] for b in budgets]
+    x = [int(b) for b in budgets]
+    figure = Figure(figsize=(10, 4), dpi=DPI)
+    left, right = figure.subplots(1, 2)
+    for key, label in (("top1", "top-1"), ("top3", "top-3")):
+        _errorbar(left, x, *_series(rows, key), label)
+    left.set(ylabel="agreement", ylim=(0, 1.02), title=f"{result.get('student', '')} vs the searcher")
+    for key, label in (("kl_bits", "KL(searcher || student)"), ("xent_bits", "cross-entropy")):
+        _errorbar(right, x, *_series(rows, key), label)
+    right.set(ylabel="bits")
+    for axes in (left, right):
+        _budget_axis(axes)
+        axes.grid(alpha=0.3)
+        axes.legend()
+    figure.tight_layout()
+    return figure
+
+
+def puzzles_figure(result: dict) -> Figure:
+    """First-move and line accuracy by rating band."""
+    bands = sorted(result["bands"], key=int)
+    rows = [result["bands"][b] for b in bands]
+    x = [int(b) + 100 for b in bands]
+    figure = Figure(figsize=(7, 4), dpi=DPI)
+    axes = figure.subplots()
+    _errorbar(axes, x, [r["first_move_accuracy"] for r in rows], [r.get("first_move_ci") for r in rows],
+              "first move")
+    _errorbar(axes, x, [r["line_accuracy"] for r in rows], [r.get("line_ci") for r in rows], "full line")
+    axes.set(xlabel="puzzle rating (200-point bands)", ylabel="accuracy", ylim=(0, 1.02),
+             title=f"puzzles: {result.get('engine', '')}")
+    axes.grid(alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    return figure
+
+
+def _equivalence_panel(axes, section: dict, ylabel: str, student_key: str) -> None:
+    curve = section["curve"]
+    budgets = sorted(curve, key=int)
+    axes.plot([int(b) for b in budgets], [_number(curve[b]) for b in budgets], "o-", label="MCTS")
+    student = _number(section.get(student_key))
+    axes.axhline(student, color="C1", linestyle="--", label="student")
+    if section.get("budget") is not None:
+        axes.axvline(section["budget"], color="C2", linestyle=":",
+                     label=f"equivalent budget {section['budget']:.0f}")
+    _budget_axis(axes)
+    axes.set_ylabel(ylabel)
+    axes.grid(alpha=0.3)
+    axes.legend()
+
+
+def equivalence_figure(result: dict) -> Figure:
+    """The searcher's curve, the student's level and the equivalent budget (agreement; Elo)."""
+    panels = [("search", f"{result['search']['metric']} agreement with the top budget",
+               "student_agreement")]
+    if result.get("elo"):
+        panels.append(("elo", "Elo (smallest budget = 0)", "student_elo"))
+    figure = Figure(figsize=(5 * len(panels), 4), dpi=DPI)
+    for axes, (key, ylabel, student_key) in zip(np.atleast_1d(figure.subplots(1, len(panels))), panels):
+        _equivalence_panel(axes, result[key], ylabel, student_key)
+    figure.suptitle(f"search-equivalent budget of {result.get('student', '')}")
+    figure.tight_layout()
+    return figure
+
+
+def frontier_figure(result: dict) -> Figure:
+    """Agreement and Elo against training FLOPs per teacher budget (and model size); test-time
+    against training compute with the fitted iso-Elo lines."""
+    runs = result["runs"]
+    groups = sorted({(run["teacher_budget"], run.get("model") or "") for run in runs})
+    has_elo = any(point.get("elo") is not None for point in result.get("points", []))
+    figure = Figure(figsize=(15 if has_elo else 5, 4), dpi=DPI)
+    panels = np.atleast_1d(figure.subplots(1, 3 if has_elo else 1))
+    for teacher, model in groups:
+        mine = sorted((r for r in runs if (r["teacher_budget"], r.get("model") or "") == (teacher, model)),
+                      key=lambda r: r["train_flops"])
+        label = f"teacher {teacher}" + (f", {model}" if model else "")
+        flops = [r["train_flops"] for r in mine]
+        panels[0].plot(flops, [_number(r.get("agreement")) for r in mine], "o-", label=label)
+        if has_elo:
+            panels[1].plot(flops, [_number(r.get("elo")) for r in mine], "o-", label=label)
+    panels[0].set(xscale="log", xlabel="training FLOPs", ylabel="top-1 agreement")
+    if has_elo:
+        panels[1].set(xscale="log", xlabel="training FLOPs", ylabel="Elo (no search)")
+        _exchange_panel(panels[2], result)
+    for axes in panels:
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize="small")
+    figure.tight_layout()
+    return figure
+
+
+def _exchange_panel(axes, result: dict) -> None:
+    points = [p for p in result["points"] if p.get("elo") is not None]
+    train = np.log10([p["train_flops"] for p in points])
+    test = np.log10([p["test_flops"] for p in points])
+    elo = np.array([p["elo"] for p in points])
+    scatter = axes.scatter(train, test, c=elo, cmap="viridis")
+    axes.figure.colorbar(scatter, ax=axes, label="Elo")
+    fit = result.get("fit")
+    if fit:
+        line = np.linspace(train.min(), train.max(), 2)
+        for level in np.quantile(elo, [0.25, 0.5, 0.75]):
+            axes.plot(line, fit["intercept"] + fit["train_slope"] * line + fit["elo_slope"] * level,
+                      "--", label=f"iso-Elo {level:.0f}")
+    axes.set(xlabel="log10 training FLOPs", ylabel="log10 test-time FLOPs per move",
+             title="train-time vs test-time compute")
+
+
+def probes_figure(result: dict) -> Figure:
+    """Probe scores per layer for each target: trained network (solid) vs random init (dashed)."""
+    targets = list(result["targets"])
+    columns = min(4, len(targets))
+    rows_count = -(-len(targets) // columns)
+    figure = Figure(figsize=(4 * columns, 3.2 * rows_count), dpi=DPI)
+    grid = np.atleast_1d(figure.subplots(rows_count, columns, squeeze=False)).ravel()
+    for axes, target in zip(grid, targets):
+        info = result["targets"][target]
+        for index, student in enumerate(result["students"]):
+            layers = list(student["trained"])
+            x = np.arange(len(layers))
+            axes.plot(x, [_number(student["trained"][layer].get(target)) for layer in layers], "o-",
+                      color=f"C{index}", label=student["name"])
+            axes.plot(x, [_number(student["control"][layer].get(target)) for layer in layers], "x--",
+                      color=f"C{index}", alpha=0.6, label="random init")
+            axes.set_xticks(x, layers, rotation=45, ha="right", fontsize="small")
+        if info.get("baseline") is not None:
+            axes.axhline(info["baseline"], color="grey", linestyle=":", label="no features")
+        axes.set(title=target, ylabel=info["metric"])
+        axes.grid(alpha=0.3)
+    for axes in grid[len(targets):]:
+        axes.set_visible(False)
+    grid[0].legend(fontsize="x-small")
+    figure.tight_layout()
+    return figure
+
+
+def tournament_figure(result: dict) -> Figure:
+    """Bradley-Terry ratings with their intervals."""
+    players = result["players"]
+    figure = Figure(figsize=(7, 0.4 * len(players) + 1.5), dpi=DPI)
+    axes = figure.subplots()
+    y = np.arange(len(players))[::-1]
+    ratings = np.array([_number(p["rating"]) for p in players])
+    intervals = [p.get("ci") or [None, None] for p in players]
+    low = ratings - np.array([_number(ci[0]) for ci in intervals])
+    high = np.array([_number(ci[1]) for ci in intervals]) - ratings
+    axes.errorbar(ratings, y, xerr=np.nan_to_num(np.vstack([low, high])).clip(min=0), fmt="o", capsize=3)
+    axes.set_yticks(y, [p["name"] for p in players])
+    axes.set(xlabel=f"Elo ({result.get('anchor', '')} = {result.get('anchor_elo', 0):g})")
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    return figure
+
+
+FIGURES: dict[str, Callable[[dict], Figure]] = {
+    "agreement": agreement_figure, "puzzles": puzzles_figure, "equivalence": equivalence_figure,
+    "frontier": frontier_figure, "probes": probes_figure, "tournament": tournament_figure,
+}
+
+
+def plot_result(result: dict) -> Figure:
+    """The figure of any analysis result; ValueError for a document that is not one."""
+    kind = analysis_kind(result)
+    if kind not in FIGURES:
+        raise ValueError(f"no plot for analysis {kind!r}")
+    return FIGURES[kind](result)
+
+
+def png_bytes(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def save_plot(result: dict, path: str | Path) -> None:
+    """Draw ``result`` and save it (the format follows the file's extension: png, svg, pdf)."""
+    plot_result(result).savefig(path)

@@ -1,0 +1,215 @@
+"""One report from the analysis results of a folder: a self-contained HTML page and a Markdown summary.
+
+Each JSON result found under the folder (:func:`~chessmesa.analysis.results.load_results`)
+becomes a section: its headline figures as tables, and its plot, embedded in the HTML as a base64
+PNG and written beside the Markdown as a PNG file.
+
+>>> section = summarise({"analysis": "puzzles", "engine": "mcts", "n": 2, "first_move_accuracy": 0.5,
+...                      "line_accuracy": 0.5, "bands": {}})
+>>> section.title, section.tables[0].rows[0]
+('Puzzles: mcts', ['2', '50.0%', '50.0%'])
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chessmesa.analysis.plots import plot_result, png_bytes
+from chessmesa.analysis.results import analysis_kind, load_results
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+    caption: str = ""
+
+
+@dataclass
+class Section:
+    title: str
+    source: str = ""
+    tables: list[Table] = field(default_factory=list)
+    png: bytes | None = None
+
+
+def _percent(value) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _fixed(value, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _interval(value, interval, format_value=_percent) -> str:
+    text = format_value(value)
+    if interval and None not in interval:
+        text += f" [{format_value(interval[0])}, {format_value(interval[1])}]"
+    return text
+
+
+def _agreement(result: dict) -> Section:
+    rows = []
+    for budget in sorted(result["budgets"], key=int):
+        s = result["budgets"][budget]
+        calibration = s.get("calibration") or {}
+        rows.append([budget, str(s["n"]), _interval(s.get("top1"), s.get("top1_ci")), _percent(s.get("top3")),
+                     _fixed(s.get("kl_bits")), _fixed(s.get("xent_bits")), _fixed(s.get("kendall_tau")),
+                     _fixed(s.get("value_mse")), _fixed(s.get("value_corr")), _fixed(calibration.get("ece"))])
+    headers = ["budget", "n", "top-1 [95% CI]", "top-3", "KL bits", "xent bits", "tau-b",
+               "value MSE", "value r", "ECE"]
+    return Section(f"Agreement: {result.get('student', '')}", tables=[Table(headers, rows)])
+
+
+def _puzzles(result: dict) -> Section:
+    overall = Table(["puzzles", "first move", "full line"],
+                    [[str(result["n"]), _interval(result["first_move_accuracy"], result.get("first_move_ci")),
+                      _interval(result["line_accuracy"], result.get("line_ci"))]])
+    bands = Table(["rating", "n", "first move", "full line"],
+                  [[f"{low}-{int(low) + 199}", str(b["n"]), _percent(b["first_move_accuracy"]),
+                    _percent(b["line_accuracy"])]
+                   for low, b in sorted(result["bands"].items(), key=lambda item: int(item[0]))],
+                  "by rating band")
+    return Section(f"Puzzles: {result.get('engine', '')}",
+                   tables=[overall, bands] if bands.rows else [overall])
+
+
+def _equivalent(section: dict) -> str:
+    if section.get("budget") is not None:
+        return f"{section['budget']:.1f}"
+    return f"out of range ({section.get('out_of_range')})"
+
+
+def _equivalence(result: dict) -> Section:
+    search = result["search"]
+    rows = [["search-equivalent budget", _equivalent(search),
+             f"student {search['metric']} {_percent(search['student_agreement'])} vs labels at "
+             f"{search['top_budget']}"]]
+    if result.get("elo"):
+        elo = result["elo"]
+        rows.append(["Elo-equivalent budget", _equivalent(elo),
+                     f"student Elo {_fixed(elo['student_elo'], 0)} ({elo['games']} games)"])
+    return Section(f"Equivalence: {result.get('student', '')}",
+                   tables=[Table(["measure", "MCTS budget", "basis"], rows)])
+
+
+def _frontier(result: dict) -> Section:
+    runs = Table(["run", "teacher budget", "train FLOPs", "agreement", "Elo"],
+                 [[run["name"], str(run["teacher_budget"]), f"{run['train_flops']:.3g}",
+                   _percent(run.get("agreement")), _fixed(run.get("elo"), 0)] for run in result["runs"]])
+    tables = [runs]
+    fit = result.get("fit")
+    if fit:
+        tables.append(Table(["intercept", "train slope", "Elo slope", "R^2"],
+                            [[_fixed(fit["intercept"]), _fixed(fit["train_slope"]),
+                              _fixed(fit["elo_slope"], 5), _fixed(fit["r_squared"])]],
+                            "log10 test = intercept + train slope * log10 train + Elo slope * Elo"))
+    return Section("Compute frontier", tables=tables)
+
+
+def _probes(result: dict) -> Section:
+    tables = []
+    for student in result["students"]:
+        layers = list(student["trained"])
+        rows = [[target, info["metric"], _fixed(info.get("baseline"))]
+                + [f"{_fixed(student['trained'][layer].get(target), 2)}/"
+                   f"{_fixed(student['control'][layer].get(target), 2)}" for layer in layers]
+                for target, info in result["targets"].items()]
+        tables.append(Table(["target", "metric", "no features"] + layers, rows,
+                            f"{student['name']} (teacher budget {student.get('teacher_budget')}): "
+                            "trained/random-init network"))
+    return Section("Linear probes", tables=tables)
+
+
+def _tournament(result: dict) -> Section:
+    rows = [[p["name"], _fixed(p["rating"], 0),
+             f"[{_fixed((p.get('ci') or [None])[0], 0)}, {_fixed((p.get('ci') or [None, None])[1], 0)}]",
+             str(p["games"]), _percent(p["score"])] for p in result["players"]]
+    return Section("Tournament", tables=[Table(["engine", "Elo", "95% CI", "games", "score"], rows)])
+
+
+SUMMARIES = {"agreement": _agreement, "puzzles": _puzzles, "equivalence": _equivalence,
+             "frontier": _frontier, "probes": _probes, "tournament": _tournament}
+
+
+def summarise(result: dict) -> Section:
+    """The section of one analysis result (without its plot)."""
+    return SUMMARIES[analysis_kind(result)](result)
+
+
+def _markdown_table(table: Table) -> str:
+    lines = [f"*{table.caption}*", ""] if table.caption else []
+    lines += ["| " + " | ".join(table.headers) + " |", "|" + "---|" * len(table.headers)]
+    lines += ["| " + " | ".join(row) + " |" for row in table.rows]
+    return "\n".join(lines)
+
+
+def _html_table(table: Table) -> str:
+    caption = f"<caption>{html.escape(table.caption)}</caption>" if table.caption else ""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in table.headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+                   for row in table.rows)
+    return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+_STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}
+table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}
+th{background:#f3f3f3}caption{font-style:italic;text-align:left}img{max-width:100%}
+.source{color:#777;font-size:.9em}"""
+
+
+def render_html(sections: list[Section], title: str) -> str:
+    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+             f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>"]
+    for section in sections:
+        parts.append(f"<h2>{html.escape(section.title)}</h2>")
+        parts.append(f"<p class='source'>from {html.escape(section.source)}</p>")
+        parts.extend(_html_table(table) for table in section.tables)
+        if section.png:
+            parts.append(f"<img alt='{html.escape(section.title)}' "
+                         f"src='data:image/png;base64,{base64.b64encode(section.png).decode()}'>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def render_markdown(sections: list[Section], title: str, image_names: list[str]) -> str:
+    parts = [f"# {title}"]
+    for section, image in zip(sections, image_names):
+        parts.append(f"## {section.title}\n\nfrom `{section.source}`")
+        parts.extend(_markdown_table(table) for table in section.tables)
+        parts.append(f"![{section.title}]({image})")
+    return "\n\n".join(parts) + "\n"
+
+
+def write_report(folder: str | Path, out_dir: str | Path | None = None,
+                 title: str = "chessmesa analysis report") -> dict:
+    """Write ``report.html``, ``report.md`` and the plots (``report-N.png``) from ``folder``'s results.
+
+    Returns ``{"html", "markdown", "sections": [...]}``; ValueError when the folder holds no result.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"no such folder {str(folder)!r}")
+    out_dir = Path(out_dir) if out_dir is not None else folder
+    results = [(path, result) for path, result in load_results(folder)
+               if analysis_kind(result) in SUMMARIES]
+    if not results:
+        raise ValueError(f"no analysis results (JSON) found under {str(folder)!r}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sections, images = [], []
+    for number, (path, result) in enumerate(results, 1):
+        section = summarise(result)
+        section.source = str(path.relative_to(folder))
+        section.png = png_bytes(plot_result(result))
+        image = f"report-{number}.png"
+        (out_dir / image).write_bytes(section.png)
+        sections.append(section)
+        images.append(image)
+    html_path, markdown_path = out_dir / "report.html", out_dir / "report.md"
+    html_path.write_text(render_html(sections, title), encoding="utf-8")
+    markdown_path.write_text(render_markdown(sections, title, images), encoding="utf-8")
+    return {"html": str(html_path), "markdown": str(markdown_path),
+            "sections": [section.title for section in sections]}

@@ -1,0 +1,329 @@
+"""``chessmesa analyze ...`` and ``chessmesa report``: how closely the students approach the searcher.
+
+Every analysis prints a table (or JSON with ``--json``), can save its JSON (``--out``) and its plot
+(``--plot``); ``chessmesa report DIR`` gathers the saved JSON results into HTML and Markdown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from chessmesa.cli import main
+from chessmesa.cli.support import BadInput, console, print_json, progress_bar
+
+#: Openings for the analysis tournaments: deterministic engines from one start position would
+#: replay the same game pair over and over.
+SHIPPED_OPENINGS = Path(__file__).resolve().parents[2] / "data" / "openings" / "noob_2moves.epd"
+
+
+def _int_list(text: str, option: str) -> tuple[int, ...]:
+    """``"1,4,16"`` as positive integers; BadInput naming the option otherwise."""
+    try:
+        values = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        values = ()
+    if not values or min(values) < 1:
+        raise BadInput(f"bad {option} {text!r}: expected positive integers separated by commas")
+    return values
+
+
+def _labels(data: str, budgets: tuple[int, ...] | None, limit: int | None, seed: int):
+    from chessmesa.analysis.labels import load_labels
+
+    try:
+        return load_labels(data, list(budgets) if budgets else None, limit, seed)
+    except (ValueError, OSError) as error:
+        raise BadInput(str(error)) from None
+
+
+def _check_spec(spec: str) -> None:
+    """A spec that does not parse fails here, before any work."""
+    from chessmesa.play.specs import parse_spec
+
+    try:
+        parse_spec(spec)
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+
+
+def _openings(openings: str | None) -> str | None:
+    if openings is not None and not Path(openings).is_file():
+        raise BadInput(f"no such openings file {openings!r}")
+    return openings or (str(SHIPPED_OPENINGS) if SHIPPED_OPENINGS.is_file() else None)
+
+
+def _emit(result: dict, config: dict, as_json: bool, out: str | None, plot: str | None) -> None:
+    """Record ``config`` in ``result``, save the JSON and the plot, print the JSON or the tables."""
+    from chessmesa.analysis.plots import save_plot
+    from chessmesa.analysis.report import summarise
+    from chessmesa.analysis.results import json_ready, write_result
+
+    result = json_ready({**result, "config": config})  # NaN -> null everywhere, not just in files
+    if out:
+        write_result(out, result)
+    if plot:
+        save_plot(result, plot)
+    if as_json:
+        print_json(result)
+        return
+    from rich.table import Table
+
+    section = summarise(result)
+    for table in section.tables:
+        shown = Table(title=table.caption or section.title)
+        for header in table.headers:
+            shown.add_column(header, justify="right")
+        for row in table.rows:
+            shown.add_row(*row)
+        console.print(shown)
+
+
+_output_options = [
+    click.option("--seed", type=int, default=0, show_default=True),
+    click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+    click.option("--out", type=click.Path(dir_okay=False), help="Write the JSON result here."),
+    click.option("--plot", type=click.Path(dir_okay=False), help="Save the plot here (.png, .svg, .pdf)."),
+]
+
+
+def _tournament_options(games_per_pair: int) -> list:
+    return [
+        click.option("--games-per-pair", type=click.IntRange(0), default=games_per_pair,
+                     show_default=True, help="Games per pairing."),
+        click.option("--tc", default="spec", show_default=True, help="Time control (as for match)."),
+        click.option("--openings", type=click.Path(dir_okay=False),
+                     help="Openings file (default: the shipped noob_2moves.epd)."),
+        click.option("--concurrency", type=click.IntRange(1), default=1, show_default=True),
+        click.option("--max-moves", type=click.IntRange(1), default=150, show_default=True,
+                     help="Adjudicate a draw after this many moves."),
+    ]
+
+
+def _with(options):
+    def decorate(function):
+        for option in reversed(options):
+            function = option(function)
+        return function
+    return decorate
+
+
+@main.group()
+def analyze() -> None:
+    """How closely the fast students approximate the searcher."""
+
+
+@analyze.command()
+@click.option("--student", "spec", required=True,
+              help="Engine spec, e.g. policy:ckpt=runs/a or mcts:sims=64.")
+@click.option("--data", required=True, help="Dataset folder (chessmesa generate).")
+@click.option("--budgets", help="Only these label budgets (default: all of the dataset's).")
+@click.option("--limit", type=click.IntRange(1), help="A seeded sample of N positions.")
+@_with(_output_options)
+def agreement(spec, data, budgets, limit, seed, as_json, out, plot):
+    """Agreement of a student with the searcher's labels at every budget of a dataset.
+
+    \b
+    chessmesa analyze agreement --student policy:ckpt=runs/small --data data/labels --plot agreement.png
+    chessmesa analyze agreement --student mcts:sims=64 --data data/labels --json
+    """
+    from chessmesa.analysis.agreement import run_agreement
+
+    _check_spec(spec)
+    labels = _labels(data, budgets and _int_list(budgets, "--budgets"), limit, seed)
+    try:
+        with progress_bar("positions", len(labels.positions), enabled=not as_json) as advance:
+            result = run_agreement(spec, labels, seed, advance)
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+    _emit(result, {"student": spec, "data": data, "budgets": labels.budgets, "limit": limit,
+                   "seed": seed, "dataset_config": labels.manifest.get("config")}, as_json, out, plot)
+
+
+@analyze.command()
+@click.option("--student", "spec", required=True, help="Engine spec of the student.")
+@click.option("--data", required=True, help="Dataset folder: the searcher's curve and top-budget labels.")
+@click.option("--metric", type=click.Choice(["top1", "top3"]), default="top1", show_default=True)
+@click.option("--limit", type=click.IntRange(1), help="A seeded sample of N positions.")
+@click.option("--elo", is_flag=True, help="Also the Elo-equivalent budget, from a tournament.")
+@click.option("--elo-budgets", default="1,4,16,64,256,1024,4096", show_default=True,
+              help="MCTS budgets of the Elo ladder.")
+@click.option("--gauntlet", is_flag=True, help="The student plays each MCTS only (no round robin).")
+@_with(_tournament_options(4))
+@_with(_output_options)
+def equivalence(spec, data, metric, limit, elo, elo_budgets, gauntlet, games_per_pair, tc, openings,
+                concurrency, max_moves, seed, as_json, out, plot):
+    """The MCTS budget a student is worth: by agreement and (--elo) by playing strength.
+
+    \b
+    chessmesa analyze equivalence --student policy:ckpt=runs/small --data data/labels
+    chessmesa analyze equivalence --student policy:ckpt=runs/small --data data/labels --elo --games-per-pair 4
+    """
+    from chessmesa.analysis.equivalence import elo_equivalence, pairings, search_equivalence
+
+    _check_spec(spec)
+    ladder = _int_list(elo_budgets, "--elo-budgets")
+    openings = _openings(openings) if elo else openings
+    if elo and games_per_pair < 1:
+        raise BadInput("--games-per-pair must be at least 1 with --elo")
+    labels = _labels(data, None, limit, seed)
+    try:
+        with progress_bar("positions", len(labels.positions), enabled=not as_json) as advance:
+            search = search_equivalence(spec, labels, metric, seed, advance)
+        elo_result = None
+        if elo:
+            total = pairings(len(set(ladder)) + 1, gauntlet) * games_per_pair
+            with progress_bar("games", total, enabled=not as_json) as advance:
+                elo_result = elo_equivalence(spec, ladder, games_per_pair, gauntlet, tc, openings,
+                                             concurrency, max_moves, seed, advance)
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+    result = {"analysis": "equivalence", "student": search["student"], "search": search, "elo": elo_result}
+    _emit(result, {"student": spec, "data": data, "metric": metric, "limit": limit, "seed": seed,
+                   "dataset_config": labels.manifest.get("config"), "elo": elo,
+                   "elo_budgets": list(ladder), "games_per_pair": games_per_pair, "gauntlet": gauntlet,
+                   "tc": tc, "openings": openings, "max_moves": max_moves},
+          as_json, out, plot)
+
+
+@analyze.command()
+@click.option("--engine", "spec", required=True, help="Engine spec.")
+@click.option("--puzzles", "puzzle_file", required=True, type=click.Path(dir_okay=False),
+              help="Lichess puzzles CSV (FEN,Moves,Rating).")
+@click.option("--limit", type=click.IntRange(1), help="A seeded, rating-stratified subset of N puzzles.")
+@_with(_output_options)
+def puzzles(spec, puzzle_file, limit, seed, as_json, out, plot):
+    """First-move and full-line puzzle accuracy by 200-point rating band.
+
+    \b
+    chessmesa analyze puzzles --engine mcts:sims=800 --puzzles data/puzzles/lichess_puzzles.csv --limit 200
+    """
+    from chessmesa.analysis.puzzles import PuzzleError, read_puzzles, score_puzzles, stratified_subset
+    from chessmesa.cli.support import make_cli_player
+
+    try:
+        pool = read_puzzles(puzzle_file)
+    except PuzzleError as error:
+        raise BadInput(str(error)) from None
+    chosen = stratified_subset(pool, limit, seed) if limit else pool
+    player = make_cli_player(spec, seed)
+    try:
+        with progress_bar("puzzles", len(chosen), enabled=not as_json) as advance:
+            report = score_puzzles(player, chosen, seed=seed, on_result=lambda result: advance())
+    finally:
+        player.close()
+    result = {"analysis": "puzzles", "engine": player.name, **report}
+    _emit(result, {"engine": spec, "puzzles": puzzle_file, "limit": limit, "seed": seed},
+          as_json, out, plot)
+
+
+@analyze.command()
+@click.argument("sweep_dir")
+@click.option("--test-sims", default="1,8,32", show_default=True,
+              help="Simulations per move the students also play with (1: the policy alone).")
+@click.option("--ratings", type=click.Path(dir_okay=False),
+              help="Elo from a saved 'chessmesa tournament --json' instead of playing.")
+@_with(_tournament_options(2))
+@_with(_output_options)
+def frontier(sweep_dir, test_sims, ratings, games_per_pair, tc, openings, concurrency, max_moves,
+             seed, as_json, out, plot):
+    """Agreement and Elo against training FLOPs, and the train/test compute exchange rate.
+
+    Elo comes from a round robin of every run at every --test-sims (--games-per-pair; 0 skips
+    it), or from --ratings: a 'chessmesa tournament --json' whose players are named as here (the
+    run's folder, '+SIMS' with search, e.g. name=b64-tiny-s800+8).
+
+    \b
+    chessmesa analyze frontier runs/sweep --games-per-pair 2 --plot frontier.png
+    """
+    from chessmesa.analysis.equivalence import pairings
+    from chessmesa.analysis.frontier import frontier as build_frontier, play_students, read_sweep
+
+    sims = _int_list(test_sims, "--test-sims")
+    try:
+        runs = read_sweep(sweep_dir)
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+    if ratings:
+        elo = _saved_ratings(ratings)
+    elif games_per_pair:
+        try:
+            with progress_bar("games", pairings(len(runs) * len(sims), False) * games_per_pair,
+                              enabled=not as_json) as advance:
+                elo = play_students(runs, sims, games_per_pair, tc, _openings(openings), concurrency,
+                                    max_moves, seed, advance)
+        except ValueError as error:
+            raise BadInput(str(error)) from None
+    else:
+        elo = {}
+    result = {"analysis": "frontier", "sweep": sweep_dir, **build_frontier(runs, elo, sims)}
+    _emit(result, {"sweep": sweep_dir, "test_sims": list(sims), "ratings": ratings,
+                   "games_per_pair": games_per_pair, "tc": tc, "openings": openings, "seed": seed},
+          as_json, out, plot)
+
+
+def _saved_ratings(path: str) -> dict[str, float]:
+    """``{name: rating}`` from a ``chessmesa tournament --json`` output."""
+    import json
+
+    try:
+        players = json.loads(Path(path).read_text(encoding="utf-8"))["players"]
+        return {p["name"]: float(p["rating"]) for p in players if p.get("rating") is not None}
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise BadInput(f"cannot read ratings from {path!r}: {error}") from None
+
+
+@analyze.command()
+@click.option("--student", "checkpoints", required=True, multiple=True,
+              help="Checkpoint or run folder (repeat for several students).")
+@click.option("--data", required=True, help="Dataset folder: the positions and the searcher's PVs.")
+@click.option("--limit", type=click.IntRange(8), default=1000, show_default=True,
+              help="A seeded sample of N positions.")
+@_with(_output_options)
+def probes(checkpoints, data, limit, seed, as_json, out, plot):
+    """Linear probes of each layer for concepts and look-ahead, with a random-init control.
+
+    \b
+    chessmesa analyze probes --student runs/small --data data/labels --plot probes.png
+    """
+    from chessmesa.analysis.probes import run_probes
+
+    for checkpoint in checkpoints:
+        if not Path(checkpoint).exists():
+            raise BadInput(f"no such checkpoint {checkpoint!r}")
+    labels = _labels(data, None, limit, seed)
+    try:
+        with progress_bar("probes", None, enabled=not as_json) as advance:
+            result = run_probes(checkpoints, labels, seed, advance)
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+    _emit(result, {"students": list(checkpoints), "data": data, "limit": limit, "seed": seed,
+                   "dataset_config": labels.manifest.get("config")},
+          as_json, out, plot)
+
+
+@main.command()
+@click.argument("folder")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Where report.html, report.md and the plots go (default: FOLDER).")
+@click.option("--title", default="chessmesa analysis report", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+def report(folder, out_dir, title, as_json):
+    """One self-contained HTML report and a Markdown summary of the JSON results in FOLDER.
+
+    \b
+    chessmesa analyze agreement --student ... --data ... --out results/agreement.json
+    chessmesa report results
+    """
+    from chessmesa.analysis.report import write_report
+
+    try:
+        written = write_report(folder, out_dir, title)
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+    if as_json:
+        print_json(written)
+    else:
+        console.print(f"wrote {written['html']} and {written['markdown']} "
+                      f"({len(written['sections'])} sections)")

@@ -1,0 +1,243 @@
+"""``chessmesa generate`` and ``chessmesa dataset info|validate``: search-labelled datasets."""
+
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import ExitStack
+from dataclasses import replace
+from pathlib import Path
+
+import click
+from click.core import ParameterSource
+
+from chessmesa.cli import main
+from chessmesa.cli.support import BadInput, console, print_json, progress_bar
+
+# engine spec keys that other options own
+_OWNED_KEYS = {"sims": "--budgets", "movetime": "--budgets", "seed": "--seed",
+               "dirichlet_epsilon": "--label-noise / --play-noise"}
+# command-line options that are GenerateConfig fields (the rest only decide how fast rows come)
+_CONFIG_OPTIONS = ("positions", "budgets", "sources", "seed", "engine", "skip_plies", "sample_rate",
+                   "max_plies", "temperature", "temperature_plies", "play_sims", "play_noise",
+                   "label_noise", "shard_size", "bad_lines")
+
+
+@main.command()
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Dataset folder (new or empty).")
+@click.option("--positions", type=click.IntRange(1), help="Distinct positions to label.")
+@click.option("--budgets", default="16,64,256", show_default=True,
+              help="Search budgets (simulations) of the labels, from one anytime search.")
+@click.option("--source", "sources", multiple=True, metavar="SRC",
+              help="selfplay[:BOOK], random[:BOOK], epd:FILE, fen:FILE or pgn:FILE; repeat to mix "
+                   "(tasks take turns). Default: selfplay.")
+@click.option("--engine", default="mcts", show_default=True,
+              help="Label search parameters as an mcts spec, e.g. mcts:cpuct=3. With gumbel=true each "
+                   "budget gets a search of its own and the improved policy is stored too.")
+@click.option("--workers", type=click.IntRange(1),
+              help="Worker processes or Ray actors [default: all cores].")
+@click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True)
+@click.option("--ray-address", help="Ray cluster to join (default: start a local Ray).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--resume", is_flag=True, help="Continue the dataset in --out (same config).")
+@click.option("--skip-plies", type=click.IntRange(0), default=0, show_default=True,
+              help="Plies not sampled at the start of each game.")
+@click.option("--sample-rate", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
+              help="Chance that each game position (or file line) is kept.")
+@click.option("--max-plies", type=click.IntRange(1), default=300, show_default=True,
+              help="Length limit of self-play and random games.")
+@click.option("--temperature", type=click.FloatRange(0), default=1.0, show_default=True,
+              help="Self-play: moves drawn from visits^(1/T) ...")
+@click.option("--temperature-plies", type=click.IntRange(0), default=30, show_default=True,
+              help="... for this many plies, then the best move.")
+@click.option("--play-sims", type=click.IntRange(1),
+              help="Self-play moves from a search of this budget [default: the label search at the "
+                   "largest budget].")
+@click.option("--play-noise", is_flag=True, help="Dirichlet root noise on the self-play move search.")
+@click.option("--label-noise", is_flag=True, help="Dirichlet root noise on the label search too.")
+@click.option("--shard-size", type=click.IntRange(1), default=1000, show_default=True,
+              help="Positions per shard, at least (a shard holds whole tasks).")
+@click.option("--bad-lines", type=click.Choice(["skip", "error"]), default="skip", show_default=True,
+              help="Bad lines (or games) of source files: skip and count them as the workers meet "
+                   "them, or check every one before any search and stop at the first.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def generate(out, workers, backend, ray_address, resume, as_json, **options):
+    """Label positions with the searcher at several budgets into a dataset folder.
+
+    \b
+    chessmesa generate --out data/sp --positions 10000 --budgets 16,64,256
+    chessmesa generate --out data/sp --source selfplay:data/openings/noob_2moves.epd --positions 1000
+    chessmesa generate --out data/pgn --source pgn:games.pgn --skip-plies 10 --sample-rate 0.2 \\
+        --positions 5000
+    chessmesa generate --out data/sp --resume            # after a kill or Ctrl-C
+    chessmesa generate --out data/big --positions 1000000 --backend ray --ray-address auto
+    """
+    from chessmesa.datasets import DatasetError, generate as generate_dataset
+
+    if ray_address and backend != "ray":
+        raise BadInput(f"--ray-address {ray_address} needs --backend ray")
+    try:
+        config = _config(out, resume, options)
+    except DatasetError as error:
+        raise BadInput(str(error)) from None
+    with ExitStack() as stack:
+        # the bar appears with the first progress, after the sources and --out were checked
+        start, state = time.perf_counter(), {"advance": None, "first": 0, "last": 0}
+
+        def on_progress(positions: int, total: int) -> None:
+            if state["advance"] is None:
+                state["advance"] = stack.enter_context(progress_bar(f"labelling {out}", total))
+                state["first"] = state["last"] = positions  # a resumed run starts with some
+                state["advance"](positions)
+            rate = (positions - state["first"]) / max(time.perf_counter() - start, 1e-9)
+            state["advance"](positions - state["last"], f"{rate:,.1f} pos/s")
+            state["last"] = positions
+
+        try:
+            report = generate_dataset(config, out, workers=workers, backend=backend,
+                                      ray_address=ray_address, resume=resume,
+                                      progress=None if as_json else on_progress)
+        except DatasetError as error:
+            raise BadInput(str(error)) from None
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        _print_report(report)
+    if report.interrupted:
+        sys.exit(130)
+
+
+def _config(out: Path, resume: bool, options: dict):
+    """The config of the run: from the options, or on ``--resume`` from the dataset's manifest
+    with the options given on the command line on top (the library refuses any difference)."""
+    from chessmesa.datasets import GenerateConfig, SourceSpec, parse_budgets, read_manifest
+    from chessmesa.datasets.manifest import MANIFEST
+
+    context = click.get_current_context()
+    given = {name for name in _CONFIG_OPTIONS
+             if context.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)}
+    fields = {name: value for name, value in options.items() if name in _CONFIG_OPTIONS}
+    fields.update(budgets=parse_budgets(fields["budgets"]), search=_search_params(fields.pop("engine")),
+                  sources=tuple(SourceSpec.parse(s) for s in fields["sources"] or ["selfplay"]))
+    if "engine" in given:
+        given.add("search")
+    if resume and (out / MANIFEST).is_file():
+        saved = GenerateConfig.from_dict(read_manifest(out)["config"])
+        return replace(saved, **{name: value for name, value in fields.items() if name in given})
+    if fields["positions"] is None:
+        raise BadInput("missing --positions N (only --resume of an existing dataset can leave it out)")
+    return GenerateConfig(**fields)
+
+
+def _search_params(engine: str):
+    """The label search's parameters from an ``mcts`` engine spec."""
+    from chessmesa.play.searchers import search_params
+    from chessmesa.play.specs import SpecError, parse_spec
+
+    try:
+        spec = parse_spec(engine)
+    except SpecError as error:
+        raise BadInput(f"--engine: {error}") from None
+    if spec.kind != "mcts":
+        raise BadInput(f"--engine {engine!r}: labels come from the mcts searcher, not {spec.kind!r}")
+    owned = sorted(set(spec.options) & set(_OWNED_KEYS))
+    if owned:
+        raise BadInput(f"--engine {engine!r}: set {owned[0]} with {_OWNED_KEYS[owned[0]]}, not in the spec")
+    return search_params(spec.options)
+
+
+def _print_report(report) -> None:
+    for line in report.bad_lines:
+        console.print(f"[yellow]skipped[/] {line}")
+    if report.skipped:
+        console.print("not labelled: " + ", ".join(
+            f"{count:,} {reason}" for reason, count in sorted(report.skipped.items())))
+    if report.exhausted:
+        console.print(f"[yellow]the sources ran out[/]: {report.positions:,} of "
+                      f"{report.requested:,} positions")
+    if report.interrupted:
+        console.print(f"[yellow]stopped[/]: {report.positions:,} of {report.requested:,} positions saved; "
+                      f"continue with: chessmesa generate --out {report.out} --resume")
+    elif report.added == 0 and report.complete:
+        console.print(f"{report.out} is already complete ({report.positions:,} positions)")
+        return
+    console.print(f"{report.added:,} positions labelled in {report.seconds:.1f} s "
+                  f"({report.positions_per_second:,.1f} positions/s, {report.workers} {report.backend} "
+                  f"workers, {report.outside_search_share:.1%} of worker time outside search); "
+                  f"{report.out} holds {report.positions:,} positions, {report.rows:,} rows")
+
+
+@main.group()
+def dataset():
+    """Inspect and check datasets made by 'chessmesa generate'."""
+
+
+@dataset.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def info(directory, as_json):
+    """Counts per budget and source, size, completeness and config of a dataset."""
+    from chessmesa.datasets import DatasetError, dataset_info
+
+    try:
+        summary = dataset_info(directory)
+    except DatasetError as error:
+        raise BadInput(str(error)) from None
+    if as_json:
+        print_json(summary)
+        return
+    state = "complete" if summary["complete"] else "incomplete (continue with --resume)"
+    if summary["exhausted"]:
+        state = "complete (the sources ran out)"
+    console.print(f"[bold]{summary['path']}[/]: {state}")
+    console.print(f"positions  {summary['positions']:,} of {summary['requested']:,}, "
+                  f"{summary['rows']:,} rows in {summary['shards']} shards, {_size(summary['bytes'])}")
+    console.print("budgets    " + ", ".join(f"{b}: {n:,} rows" for b, n in summary["per_budget"].items()))
+    console.print("sources    " + ", ".join(
+        f"{source}: {count:,} positions" for source, count in summary["per_source"].items()))
+    if summary["skipped"]:
+        console.print("skipped    " + ", ".join(f"{r}: {n:,}" for r, n in summary["skipped"].items()))
+    config = summary["config"]
+    console.print(f"seed       {summary['seed']}   search {'gumbel' if summary['gumbel'] else 'puct'} "
+                  f"(cpuct {config['search']['cpuct']}), {summary['search_seconds']:,.1f} s searched")
+    console.print("sampling   " + ", ".join(f"{key}={config[key]}" for key in (
+        "skip_plies", "sample_rate", "max_plies", "temperature", "temperature_plies", "play_sims",
+        "play_noise", "label_noise")))
+    console.print(f"made by    chessmesa {summary['chessmesa_version']} "
+                  f"(schema {summary['schema_version']}), "
+                  f"created {summary['created']}, {len(summary['runs'])} run(s)")
+
+
+@dataset.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--recheck", type=click.IntRange(0), default=0, show_default=True,
+              help="Also search N positions again: their labels must come out identical.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def validate(directory, recheck, as_json):
+    """Check every shard and row of a dataset; exit 1 listing the problems found.
+
+    \b
+    chessmesa dataset validate data/sp --recheck 20
+    """
+    from chessmesa.datasets import DatasetError, validate_dataset
+
+    try:
+        problems = validate_dataset(directory, recheck=recheck)
+    except DatasetError as error:
+        raise BadInput(str(error)) from None
+    if as_json:
+        print_json({"path": str(directory), "valid": not problems, "problems": problems})
+    elif problems:
+        for problem in problems:
+            console.print(f"[red]problem[/] {problem}")
+        console.print(f"{len(problems)} problems in {directory}")
+    else:
+        console.print(f"{directory}: valid")
+    sys.exit(1 if problems else 0)
+
+
+def _size(count: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if count < 1000 or unit == "GB":
+            return f"{count:,.0f} {unit}" if unit == "B" else f"{count:,.1f} {unit}"
+        count /= 1000

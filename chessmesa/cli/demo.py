@@ -1,0 +1,75 @@
+"""``chessmesa demo``: the whole grandmaster experiment in miniature."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import click
+
+from chessmesa.cli import main
+from chessmesa.cli.support import BadInput, console, print_json, progress_bar
+
+
+def _fmt(value, pattern: str) -> str:
+    return "-" if value is None else pattern.format(value)
+
+
+def summary_table(summary: dict):
+    """The students and the searcher's ladder as one rich table."""
+    from rich.table import Table
+
+    top = summary["config"]["budgets"][-1]
+    table = Table(title=f"students without search vs the {top}-simulation searcher (held-out positions)")
+    for column in ("player", "teacher", "train GFLOP", f"top-1 vs {top}-sim", "KL bits",
+                   "search-equivalent", "puzzles", "Elo (random = 0)"):
+        table.add_column(column, justify="left" if column == "player" else "right")
+    for s in summary["students"]:
+        ci = s["elo_ci"] or [None, None]
+        equivalent = (_fmt(s["search_equivalent_budget"], "{:.0f} sims")
+                      if s["search_equivalent_budget"] is not None else s["search_equivalent_out_of_range"] or "-")
+        table.add_row(s["name"], str(s["teacher_budget"]), _fmt((s["train_flops"] or 0) / 1e9, "{:,.0f}"),
+                      _fmt(s["agreement"]["top1"], "{:.1%}"), _fmt(s["agreement"]["kl_bits"], "{:.2f}"),
+                      equivalent, _fmt(s["puzzle_first_move_accuracy"], "{:.1%}"),
+                      f"{_fmt(s['elo'], '{:+.0f}')} [{_fmt(ci[0], '{:+.0f}')}, {_fmt(ci[1], '{:+.0f}')}]")
+    for rung in summary["searcher"]["ladder"]:
+        ci = rung["elo_ci"] or [None, None]
+        table.add_row(f"mcts-{rung['sims']}", "-", "-", "-", "-", f"{rung['sims']} sims",
+                      _fmt(rung["puzzle_first_move_accuracy"], "{:.1%}"),
+                      f"{_fmt(rung['elo'], '{:+.0f}')} [{_fmt(ci[0], '{:+.0f}')}, {_fmt(ci[1], '{:+.0f}')}]")
+    return table
+
+
+@main.command()
+@click.option("--out", default="demo-out", show_default=True, type=click.Path(file_okay=False),
+              help="Folder of the run; an interrupted demo resumes from it.")
+@click.option("--quick", "mode", flag_value="quick", help="Under 10 minutes on 2 cores.")
+@click.option("--smoke", "mode", flag_value="smoke", help="The smallest form (a minute or two; CI runs it).")
+@click.option("--full", "mode", flag_value="full", default=True, help="About an hour on 2 cores (default).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--workers", type=click.IntRange(1), help="Processes (default: all cores).")
+@click.option("--json", "as_json", is_flag=True, help="Print summary.json instead of the table.")
+def demo(out, mode, seed, workers, as_json):
+    """The grandmaster experiment in miniature: self-play labels at budgets 1..1024, students
+    distilled at several teacher budgets, agreement, search-equivalent budgets, puzzles, a
+    tournament, and report.html + summary.json in --out.
+
+    \b
+    chessmesa demo --quick          # under 10 minutes on 2 cores
+    chessmesa demo                  # the full run, about an hour
+    """
+    from chessmesa.experiment import MODES, Experiment
+
+    config = replace(MODES[mode], seed=seed)
+    experiment = Experiment(config, out, workers=workers,
+                            progress=lambda description, total: progress_bar(description, total),
+                            log=lambda text: console.print(text, style="bold"))
+    try:
+        summary = experiment.run()
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+    if as_json:
+        print_json(summary)
+        return
+    console.print(summary_table(summary))
+    console.print(f"report: {experiment.out / 'report.html'}   summary: {experiment.out / 'summary.json'}   "
+                  f"figure: {experiment.out / 'headline.png'}   ({summary['seconds'] / 60:.1f} min)")

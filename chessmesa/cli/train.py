@@ -1,0 +1,187 @@
+"""``chessmesa train`` and ``chessmesa sweep``: distil the searcher into students."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+
+import click
+
+from chessmesa.cli import main
+from chessmesa.cli.support import BadInput, console, print_json, progress_bar
+
+
+def _int_list(ctx, param, value: str) -> list[int]:
+    try:
+        numbers = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        numbers = []
+    if not numbers or any(n <= 0 for n in numbers):
+        raise BadInput(f"bad {param.opts[0]} {value!r}: expected positive integers separated by commas")
+    return numbers
+
+
+def training_options(command):
+    """The options ``train`` and ``sweep`` share (the TrainConfig fields other than the grid)."""
+    options = [
+        click.option("--data", required=True, type=click.Path(), help="Dataset folder."),
+        click.option("--target", type=click.Choice(["visits", "improved", "best"]), default="visits",
+                     show_default=True, help="Policy target: visit shares, Gumbel's improved "
+                     "policy, or the best move."),
+        click.option("--value-weight", type=click.FloatRange(0), default=1.0, show_default=True,
+                     help="Weight of the value loss."),
+        click.option("--result-weight", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+                     help="Share of the game result in the value target (else the root value)."),
+        click.option("--batch-size", type=click.IntRange(1), default=256, show_default=True),
+        click.option("--lr", type=click.FloatRange(0, min_open=True), default=2e-3, show_default=True,
+                     help="Peak learning rate (AdamW, warm-up then cosine)."),
+        click.option("--weight-decay", type=click.FloatRange(0), default=0.01, show_default=True),
+        click.option("--val-fraction", type=click.FloatRange(0, 1, max_open=True), default=0.1,
+                     show_default=True, help="Share of positions held out for validation."),
+        click.option("--seed", type=int, default=0, show_default=True),
+        click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N."),
+        click.option("--threads", type=click.IntRange(1), help="torch CPU threads (default: torch's)."),
+        click.option("--eval-every", type=click.IntRange(1), default=250, show_default=True,
+                     help="Steps between validations."),
+        click.option("--checkpoint-every", type=click.IntRange(1), default=500, show_default=True,
+                     help="Steps between checkpoints (and one at the end)."),
+        click.option("--json", "as_json", is_flag=True, help="Print the final metrics as JSON."),
+    ]
+    return functools.reduce(lambda f, option: option(f), reversed(options), command)
+
+
+def _config(**fields):
+    from chessmesa.nn.train import TrainConfig
+
+    try:
+        return TrainConfig(**fields)
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+
+
+def _set_threads(threads: int | None) -> None:
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+class StepProgress:
+    """A progress bar for training steps, opened at the first report (when the total is known,
+    and a resumed run starts part way) and closed by ``close``."""
+
+    def __init__(self, description: str, enabled: bool):
+        self.description, self.enabled = description, enabled
+        self._stack = contextlib.ExitStack()
+        self._advance, self._done = None, 0
+
+    def __call__(self, step: int, total: int, info: dict) -> None:
+        if not self.enabled:
+            return
+        if self._advance is None:
+            self._advance = self._stack.enter_context(progress_bar(self.description, total))
+            self._done = step - 1
+        self._advance(step - self._done, f"{info['samples_per_second']:,.0f} samples/s  "
+                                         f"loss {info['loss']:.3f}")
+        self._done = step
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+@main.command()
+@click.option("--teacher-budget", type=click.IntRange(1), required=True,
+              help="The budget whose labels the student imitates.")
+@click.option("--model", default="tiny", show_default=True, help="Model size: tiny, small, medium, transformer.")
+@click.option("--steps", type=click.IntRange(1), help="Optimizer steps.")
+@click.option("--epochs", type=click.FloatRange(0, min_open=True), help="Passes over the training positions.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder.")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
+@training_options
+def train(teacher_budget, model, steps, epochs, out, resume, threads, as_json, **options):
+    """Train a student on one teacher budget's labels.
+
+    \b
+    chessmesa train --data data --teacher-budget 64 --model tiny --steps 2000 --out runs/tiny-64
+    chessmesa train --data data --teacher-budget 64 --model small --epochs 3 --out runs/s --resume
+    """
+    from chessmesa.nn.train import train as run_training
+
+    config = _config(teacher_budget=teacher_budget, model=model, steps=steps, epochs=epochs, **options)
+    _set_threads(threads)
+    with contextlib.closing(StepProgress(f"training {out}", enabled=not as_json)) as progress:
+        try:
+            metrics = run_training(config, out, resume=resume, on_progress=progress)
+        except ValueError as error:
+            raise BadInput(str(error)) from None
+    if as_json:
+        print_json(metrics)
+        return
+    console.print(_summary_line(metrics))
+
+
+def _fmt(value, spec: str) -> str:
+    """A metric that may be missing (no validation split): ``n/a``."""
+    return "n/a" if value is None else format(value, spec)
+
+
+def _summary_line(metrics: dict) -> str:
+    return (f"{metrics['run']}: {metrics['model']} on budget {metrics['teacher_budget']}, "
+            f"{metrics['steps']:,} steps, {metrics['samples']:,} samples in {metrics['seconds']:.1f} s "
+            f"({metrics['train_flops']:.3g} FLOPs); val top-1 {_fmt(metrics['val_top1'], '.1%')}, "
+            f"KL {_fmt(metrics['val_kl_bits'], '.3f')} bits")
+
+
+@main.command()
+@click.option("--teacher-budgets", required=True, callback=_int_list, help="Budgets, e.g. 16,64,256.")
+@click.option("--models", default="tiny", show_default=True, help="Model sizes, e.g. tiny,small.")
+@click.option("--steps", "steps_grid", required=True, callback=_int_list, help="Steps, e.g. 200,800.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Sweep folder.")
+@training_options
+def sweep(teacher_budgets, models, steps_grid, out, threads, as_json, **options):
+    """Train a grid of students: teacher budgets x model sizes x steps, one run folder each.
+
+    Resumable: finished runs are read back, unfinished ones continue from their checkpoint.
+
+    \b
+    chessmesa sweep --data data --teacher-budgets 16,64 --models tiny,small --steps 200,800 --out runs/sweep
+    """
+    from chessmesa.nn.sweep import SUMMARY_FILE, sweep as run_sweep
+
+    sizes = [m.strip() for m in models.split(",") if m.strip()]
+    config = _config(teacher_budget=teacher_budgets[0], model=sizes[0] if sizes else "",
+                     steps=steps_grid[0], **options)
+    _set_threads(threads)
+    bars: list[StepProgress] = []
+
+    def progress_for(run):
+        if bars:
+            bars.pop().close()
+        bars.append(StepProgress(f"training {run.name}", enabled=not as_json))
+        return bars[-1]
+
+    try:
+        results = run_sweep(config, teacher_budgets, sizes, steps_grid, out, progress_for)
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+    finally:
+        for bar in bars:
+            bar.close()
+    if as_json:
+        print_json(results)
+        return
+    console.print(_summary_table(results))
+    console.print(f"summary: {out}/{SUMMARY_FILE}")
+
+
+def _summary_table(results: list[dict]):
+    from rich.table import Table
+
+    table = Table(title="sweep")
+    for column in ("budget", "model", "params", "steps", "FLOPs", "seconds", "top-1", "KL bits"):
+        table.add_column(column, justify="right")
+    for m in results:
+        table.add_row(str(m["teacher_budget"]), m["model"], f"{m['parameters']:,}", f"{m['steps']:,}",
+                      f"{m['train_flops']:.3g}", f"{m['seconds']:.1f}", _fmt(m["val_top1"], ".1%"),
+                      _fmt(m["val_kl_bits"], ".3f"))
+    return table

@@ -1,0 +1,117 @@
+"""Input planes: a batch of positions as ``float32[count, PLANES, 8, 8]``, in numba.
+
+The encoder reads exactly what the batch bridge hands a leaf evaluator (``bb[:9]``, ``st[:70]``
+and the repetition count), so network leaves need no conversion. Every position is seen from the
+side to move: for Black the board is flipped vertically (square ``sq`` becomes ``sq ^ 56``) and the
+colours are swapped, so "own pawns move up the board" always holds and a position and its
+colour-mirrored twin give the same planes (except :data:`COLOR_PLANE`).
+
+=========================  ===========================================================
+planes ``0..5``            own pawns, knights, bishops, rooks, queens, king
+planes ``6..11``           the opponent's pieces, same order
+``12, 13``                 own castling rights: king side, queen side (all ones or zeros)
+``14, 15``                 the opponent's castling rights: king side, queen side
+``16`` (EP_PLANE)          the en passant target square
+``17`` (HALFMOVE_PLANE)    fifty-move counter / 100, everywhere (1.0 = a draw can be claimed)
+``18`` (REPETITION_PLANE)  ones when the position occurred before (repetition count >= 2)
+``19`` (COLOR_PLANE)       ones when Black is to move: the only colour-dependent input
+``20`` (ONES_PLANE)        ones: lets zero-padded convolutions find the board's edge
+=========================  ===========================================================
+
+Row ``r``, column ``c`` of a plane is square ``8 * r + c`` in the mover's frame (``a1`` at row 0).
+
+>>> from chessmesa.core import Position
+>>> planes = encode_positions([Position()])
+>>> planes.shape, float(planes[0, 0, 1].sum()), float(planes[0, 6, 6].sum())
+((1, 21, 8, 8), 8.0, 8.0)
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from numba import njit
+
+from chessmesa.core.board import Position
+from chessmesa.core.layout import BK, BLACK, BOARD, BQ, CASTLING, EP, HALFMOVE, NO_SQUARE, SIDE, WK, WQ
+from chessmesa.search.mcts import LEAF_BB, LEAF_ST
+
+PLANES = 21
+CASTLING_PLANE = 12
+EP_PLANE = 16
+HALFMOVE_PLANE = 17
+REPETITION_PLANE = 18
+COLOR_PLANE = 19
+ONES_PLANE = 20
+
+
+@njit(cache=True, nogil=True)
+def encode_batch(leaf_bb, leaf_st, repetitions, out):
+    """Fill ``out[:count]`` (float32[count, PLANES, 8, 8]) with the planes of each leaf.
+
+    ``leaf_bb`` is unused (the mailbox in ``leaf_st`` is faster to walk) but kept so that the
+    signature is the batch bridge's.
+    """
+    count = leaf_st.shape[0]
+    out[:count] = 0.0
+    for i in range(count):
+        us = leaf_st[i, SIDE]
+        flip = 56 if us == BLACK else 0
+        for sq in range(64):
+            piece = leaf_st[i, BOARD + sq]
+            if piece:
+                plane = (piece & 7) - 1 + (0 if piece >> 3 == us else 6)
+                s = sq ^ flip
+                out[i, plane, s >> 3, s & 7] = 1.0
+        rights = leaf_st[i, CASTLING]
+        own_king, own_queen, their_king, their_queen = (
+            (BK, BQ, WK, WQ) if us == BLACK else (WK, WQ, BK, BQ))
+        if rights & own_king:
+            out[i, CASTLING_PLANE] = 1.0
+        if rights & own_queen:
+            out[i, CASTLING_PLANE + 1] = 1.0
+        if rights & their_king:
+            out[i, CASTLING_PLANE + 2] = 1.0
+        if rights & their_queen:
+            out[i, CASTLING_PLANE + 3] = 1.0
+        ep = leaf_st[i, EP]
+        if ep != NO_SQUARE:
+            s = ep ^ flip
+            out[i, EP_PLANE, s >> 3, s & 7] = 1.0
+        out[i, HALFMOVE_PLANE] = min(leaf_st[i, HALFMOVE], 100) / 100.0
+        if repetitions[i] >= 2:
+            out[i, REPETITION_PLANE] = 1.0
+        if us == BLACK:
+            out[i, COLOR_PLANE] = 1.0
+        out[i, ONES_PLANE] = 1.0
+
+
+def position_arrays(positions: Sequence[Position]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(leaf_bb, leaf_st, repetitions)`` of positions, as the batch bridge hands them over.
+
+    >>> bb, st, reps = position_arrays([Position()])
+    >>> bb.shape, st.shape, reps.tolist()
+    ((1, 9), (1, 70), [1])
+    """
+    count = len(positions)
+    leaf_bb = np.empty((count, LEAF_BB), dtype=np.uint64)
+    leaf_st = np.empty((count, LEAF_ST), dtype=np.int64)
+    repetitions = np.empty(count, dtype=np.int64)
+    for i, position in enumerate(positions):
+        leaf_bb[i] = position.bb[:LEAF_BB]
+        leaf_st[i] = position.st[:LEAF_ST]
+        repetitions[i] = position.repetitions()
+    return leaf_bb, leaf_st, repetitions
+
+
+def encode_arrays(leaf_bb: np.ndarray, leaf_st: np.ndarray, repetitions: np.ndarray) -> np.ndarray:
+    """The planes of a batch given as arrays: ``float32[count, PLANES, 8, 8]``."""
+    out = np.empty((leaf_st.shape[0], PLANES, 8, 8), dtype=np.float32)
+    encode_batch(leaf_bb, leaf_st, repetitions, out)
+    return out
+
+
+def encode_positions(positions: Sequence[Position]) -> np.ndarray:
+    """The planes of positions: ``float32[len(positions), PLANES, 8, 8]`` (see the module doc)."""
+    return encode_arrays(*position_arrays(positions))

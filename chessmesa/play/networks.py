@@ -1,0 +1,98 @@
+"""The network engine kinds: ``policy`` (the student's best move, no search) and ``netmcts`` (the
+searcher with network leaves, evaluated in batches through the batch bridge).
+
+``ckpt`` names a run folder or a ``.safetensors`` model file (:func:`chessmesa.nn.load_network`).
+``threads`` sets torch's intra-op threads for the process (default 1: these small networks gain
+little from more at the batch sizes of play, and games often run side by side). Importing this
+module registers both kinds but loads torch only when a player is built.
+
+>>> from chessmesa.play.players import Limit, make_player
+>>> import chess
+>>> make_player("policy:ckpt=runs/tiny").choose(chess.Board(), Limit()).move  # doctest: +SKIP
+Move.from_uci('e2e4')
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+import chess
+
+from chessmesa.core import Position, move_to_chess
+from chessmesa.play.players import Choice, Limit, SearchInfo
+from chessmesa.play.searchers import MctsPlayer, mcts_keys, search_params, value_to_wdl
+from chessmesa.play.specs import EngineSpec, SpecError, register_kind
+from chessmesa.search.searcher import DEFAULT_MAX_NODES, MCTS, value_to_cp
+
+DEFAULT_BATCH = 16
+_NETWORK_KEYS = {"ckpt": str, "device": str, "threads": int}
+
+
+def load_spec_network(spec: EngineSpec):
+    """The network a spec's ``ckpt`` names, on its ``device``; SpecError with one line if the
+    checkpoint is missing, corrupt, or the device is not there."""
+    checkpoint = spec.options.get("ckpt")
+    if not checkpoint:
+        raise SpecError(f"engine kind {spec.kind!r} needs ckpt=RUN_OR_FILE in {spec.name!r}")
+    import torch
+
+    from chessmesa.nn import load_network
+
+    torch.set_num_threads(spec.options.get("threads", 1))
+    try:
+        return load_network(checkpoint, spec.options.get("device", "cpu"))
+    except ValueError as error:
+        raise SpecError(f"{error} (engine {spec.name!r})") from None
+
+
+class PolicyPlayer:
+    """The network's most probable legal move: the one-second grandmaster, no search."""
+
+    def __init__(self, spec: EngineSpec, seed: int | None = None):
+        self.name = spec.name or str(spec)
+        self.network = load_spec_network(spec)
+
+    def new_game(self) -> None:
+        pass
+
+    def choose(self, board: chess.Board, limit: Limit, stop: threading.Event | None = None,
+               on_info: Callable[[SearchInfo], None] | None = None) -> Choice:
+        start = time.perf_counter()
+        position = Position.from_board(board)  # keeps the history: the repetition input plane
+        (probabilities,), values = self.network.policy_value([position])
+        move = move_to_chess(int(position.legal_moves()[probabilities.argmax()]))
+        value = float(values[0])
+        choice = Choice(move=move, score_cp=value_to_cp(value), wdl=value_to_wdl(value), pv=[move],
+                        nodes=1, seconds=time.perf_counter() - start)
+        if on_info is not None:
+            on_info(SearchInfo(nodes=1, nps=0, seconds=choice.seconds, score_cp=choice.score_cp,
+                               wdl=choice.wdl, pv=[move]))
+        return choice
+
+    def close(self) -> None:
+        self.network = None
+
+
+class NetMctsPlayer(MctsPlayer):
+    """The MCTS searcher with the network as leaf evaluator, ``batch`` leaves per forward pass."""
+
+    def __init__(self, spec: EngineSpec, seed: int | None = None):
+        self.network = load_spec_network(spec)
+        super().__init__(spec, seed)
+
+    def _build(self) -> None:
+        self.searcher = MCTS(search_params(self.options), evaluator=self.network,
+                             batch=self.options.get("batch", DEFAULT_BATCH),
+                             max_nodes=self.options.get("max_nodes", DEFAULT_MAX_NODES))
+
+    def close(self) -> None:
+        super().close()
+        self.network = None
+
+
+register_kind("policy", PolicyPlayer, _NETWORK_KEYS,
+              "a network's most probable move, no search (ckpt=RUN_OR_FILE, device, threads)")
+register_kind("netmcts", NetMctsPlayer, {**mcts_keys(), **_NETWORK_KEYS},
+              f"MCTS with network leaves, batched (ckpt, sims, batch={DEFAULT_BATCH}, mcts keys)")

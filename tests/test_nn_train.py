@@ -1,0 +1,177 @@
+"""Distillation: real learning, the validation split, exact resume, the train and sweep commands."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from chessmesa.core import Position, move_to_uci
+from chessmesa.datasets import GenerateConfig, generate, load_dataset
+from chessmesa.nn import load_network
+from chessmesa.nn.checkpoint import CHECKPOINT_FILE, MODEL_FILE
+from chessmesa.nn.samples import load_samples, samples_from_table, validation_mask
+from chessmesa.nn.train import LOG_FILE, TrainConfig, learning_rate, train
+
+CLI = [sys.executable, "-m", "chessmesa.cli"]
+BUDGETS = (4, 16)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Two cores shared with other tests: torch's spinning threads only get in the way."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    """About 300 self-play positions labelled at budgets 4 and 16."""
+    out = tmp_path_factory.mktemp("data") / "data"
+    generate(GenerateConfig(positions=300, budgets=BUDGETS, seed=0), str(out), workers=1)
+    return out
+
+
+def config(data, **changes) -> TrainConfig:
+    fields = dict(data=str(data), teacher_budget=16, steps=12, batch_size=32, eval_every=4,
+                  checkpoint_every=4, log_every=2)
+    return TrainConfig(**{**fields, **changes})
+
+
+def test_a_tiny_model_overfits_200_positions(dataset, tmp_path):
+    table = load_dataset(dataset, budget=16).slice(0, 200)
+    samples = samples_from_table(table)
+    run = tmp_path / "overfit"
+    train(config(dataset, steps=300, batch_size=64, lr=3e-3, target="best", val_fraction=0.0,
+                 eval_every=300, checkpoint_every=300, log_every=50), run, samples=samples)
+    network = load_network(run)
+    positions = [Position(fen) for fen in table.column("fen").to_pylist()]
+    probabilities, _ = network.policy_value(positions)
+    played = [move_to_uci(int(p.legal_moves()[np.argmax(q)])) for p, q in zip(positions, probabilities)]
+    agreement = np.mean(np.array(played) == np.array(table.column("best_move").to_pylist()))
+    assert agreement > 0.95
+    # the untrained network agrees with the teacher far less: this is learning
+    with torch.random.fork_rng():
+        from chessmesa.nn import random_init_like
+
+        untrained = random_init_like(network).policy_value(positions)[0]
+    chance = np.mean([move_to_uci(int(p.legal_moves()[np.argmax(q)])) == best for p, q, best in
+                      zip(positions, untrained, table.column("best_move").to_pylist())])
+    assert chance < 0.5
+
+
+def test_no_position_is_in_both_splits_at_any_budget(dataset):
+    splits = {}
+    for budget in BUDGETS:
+        train_set, val_set = load_samples(dataset, budget).split(0.2)
+        assert len(val_set) > 10 and len(train_set) > 100
+        assert not set(train_set.hashes.tolist()) & set(val_set.hashes.tolist())
+        splits[budget] = set(val_set.hashes.tolist())
+    assert splits[4] == splits[16]  # a position is held out at every budget or at none
+    hashes = np.arange(20_000, dtype=np.uint64) * np.uint64(0x9E3779B1)
+    assert np.array_equal(validation_mask(hashes, 0.1), validation_mask(hashes.copy(), 0.1))
+
+
+def test_resume_takes_exactly_the_steps_of_an_uninterrupted_run(dataset, tmp_path):
+    samples = load_samples(dataset, 16)
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    train(config(dataset), whole, samples=samples)
+
+    def crash_after_step_6(step, total, info):
+        if step == 6:
+            raise KeyboardInterrupt  # killed between checkpoints (the last one was at step 4)
+
+    with pytest.raises(KeyboardInterrupt):
+        train(config(dataset), broken, samples=samples, on_progress=crash_after_step_6)
+    with pytest.raises(ValueError, match="--resume"):
+        train(config(dataset), broken, samples=samples)
+    with pytest.raises(ValueError, match="cannot resume.*lr"):
+        train(config(dataset, lr=1e-4), broken, resume=True, samples=samples)
+    metrics = train(config(dataset), broken, resume=True, samples=samples)
+
+    first = load_network(whole).model.state_dict()
+    second = load_network(broken).model.state_dict()
+    assert all(torch.equal(first[name], second[name]) for name in first)
+    assert metrics["steps"] == 12 and metrics["samples"] == 12 * 32
+
+    def losses(run):
+        with open(run / LOG_FILE, newline="") as file:
+            return [(row["step"], row["loss"], row["val_top1"]) for row in csv.DictReader(file)]
+
+    assert losses(whole) == losses(broken)
+    assert train(config(dataset), broken, resume=True, samples=samples) == metrics  # finished
+
+
+def test_learning_rate_warms_up_then_decays():
+    schedule = config("d", steps=100, warmup=0.1)
+    rates = [learning_rate(step, 100, schedule) for step in range(100)]
+    assert rates[0] < rates[5] < rates[9] == pytest.approx(schedule.lr)
+    assert all(a >= b for a, b in zip(rates[9:], rates[10:]))
+    assert rates[-1] == pytest.approx(schedule.lr * schedule.min_lr_ratio)
+
+
+def test_train_command_reports_metrics_and_compute(dataset, tmp_path):
+    run = tmp_path / "run"
+    result = subprocess.run(CLI + ["train", "--data", str(dataset), "--teacher-budget", "4", "--model",
+                                   "tiny", "--epochs", "1", "--batch-size", "64", "--out", str(run),
+                                   "--target", "visits", "--threads", "1", "--json"],
+                            capture_output=True, text=True, check=True)
+    metrics = json.loads(result.stdout)
+    for key in ("val_top1", "val_kl_bits", "train_flops", "seconds", "samples", "parameters"):
+        assert metrics[key] is not None, key
+    assert metrics["steps"] == -(-metrics["train_positions"] // 64)
+    assert metrics["train_flops"] == 3 * metrics["forward_flops"] * metrics["samples"]
+    assert 0 <= metrics["val_top1"] <= 1 and metrics["val_kl_bits"] > 0
+    config_file = json.loads((run / "config.json").read_text())
+    assert config_file["model"]["name"] == "tiny" and config_file["train"]["teacher_budget"] == 4
+    assert (run / MODEL_FILE).exists() and (run / CHECKPOINT_FILE).exists()
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--data", "{tmp}/missing", "--teacher-budget", "4", "--steps", "1"], "no dataset"),
+    (["--data", "{data}", "--teacher-budget", "5", "--steps", "1"], "budget 5"),
+    (["--data", "{data}", "--teacher-budget", "4", "--steps", "1", "--model", "huge"], "model size 'huge'"),
+    (["--data", "{data}", "--teacher-budget", "4"], "steps or epochs"),
+    (["--data", "{data}", "--teacher-budget", "4", "--steps", "1", "--target", "improved"], "improved"),
+])
+def test_train_command_bad_input_is_one_line_and_exit_2(dataset, tmp_path, arguments, message):
+    arguments = [a.format(tmp=tmp_path, data=dataset) for a in arguments]
+    result = subprocess.run(CLI + ["train", "--out", str(tmp_path / "run")] + arguments,
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_resuming_a_corrupt_checkpoint_is_bad_input(dataset, tmp_path):
+    run = tmp_path / "run"
+
+    def crash(step, total, info):
+        if step == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(config(dataset, steps=4, checkpoint_every=2), run, on_progress=crash)
+    (run / CHECKPOINT_FILE).write_bytes(b"broken")
+    result = subprocess.run(CLI + ["train", "--data", str(dataset), "--teacher-budget", "16", "--steps",
+                                   "4", "--batch-size", "32", "--out", str(run), "--resume"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and "corrupt checkpoint" in result.stderr
+
+
+def test_sweep_trains_the_grid_once_and_resumes_by_skipping(dataset, tmp_path):
+    arguments = CLI + ["sweep", "--data", str(dataset), "--teacher-budgets", "4,16", "--models", "tiny",
+                       "--steps", "3,6", "--batch-size", "32", "--out", str(tmp_path / "sweep"), "--threads", "1",
+                       "--json"]
+    first = json.loads(subprocess.run(arguments, capture_output=True, text=True, check=True).stdout)
+    assert [(r["teacher_budget"], r["steps"]) for r in first] == [(4, 3), (4, 6), (16, 3), (16, 6)]
+    summary = json.loads((tmp_path / "sweep" / "summary.json").read_text())
+    assert summary["runs"] == first
+    again = json.loads(subprocess.run(arguments, capture_output=True, text=True, check=True).stdout)
+    assert again == first  # finished runs are read back, not retrained
