@@ -64,7 +64,8 @@ def parse_fen(fen: str) -> chess.Board:
     except ValueError as error:
         reason = str(error).split(":")[0]
         raise InvalidFenError(f"invalid FEN {fen!r}: {reason}") from None
-    problems = [text for flag, text in _STATUS_MESSAGES.items() if board.status() & flag]
+    status = board.status()
+    problems = [text for flag, text in _STATUS_MESSAGES.items() if status & flag]
     if problems:
         raise InvalidFenError(f"invalid FEN {fen!r}: {'; '.join(problems)}")
     return board

@@ -23,6 +23,7 @@ from chessmesa.search.mcts import (
     ROOT_SOLVED, RUNNING, TREE_FULL, Workspace, finish_leaves, gather_leaves,
     prove_root_mates, root_status, run_simulations, static_leaf_evaluations,
 )
+from chessmesa.search.evaluate import quiescence_buffer
 from chessmesa.search.params import SearchParams
 from chessmesa.search.select import considered_visits, gumbel_scores, improved_policy
 from chessmesa.search.tree import (
@@ -61,7 +62,8 @@ class StaticBatchEvaluator:
 
     def __init__(self, params: SearchParams):
         self.temperature = params.policy_temperature
-        self._position = Position()
+        self._position = Position()  # scratch arrays for each leaf
+        self._qsearch = quiescence_buffer()
 
     def __call__(self, leaf_bb, leaf_st, repetitions, moves, counts):
         count = len(counts)
@@ -69,7 +71,7 @@ class StaticBatchEvaluator:
         priors = np.zeros((count, moves.shape[1]), dtype=np.float64)
         static_leaf_evaluations(leaf_bb, leaf_st, moves, counts, count, self.temperature,
                                 self._position.tables, self._position.bb, self._position.st,
-                                Workspace().qsearch, values, priors)
+                                self._qsearch, values, priors)
         return values, priors
 
 
@@ -150,6 +152,7 @@ class MCTS:
         self.max_nodes = max_nodes
         self._params_array = self.params.as_array()
         self._workspace = Workspace(self.batch)
+        self._root_evaluator = evaluator or StaticBatchEvaluator(self.params)
         self._tree = new_tree(1024)
         self._root: _Root | None = None
 
@@ -242,9 +245,8 @@ class MCTS:
         legal = position.legal_moves()
         ws.leaf_moves[0, : len(legal)] = legal
         ws.leaf_counts[0] = len(legal)
-        evaluator = self.evaluator or StaticBatchEvaluator(self.params)
-        values, priors = evaluator(ws.leaf_bb[:1], ws.leaf_st[:1], ws.leaf_repetitions[:1],
-                                   ws.leaf_moves[:1], ws.leaf_counts[:1])
+        values, priors = self._root_evaluator(ws.leaf_bb[:1], ws.leaf_st[:1], ws.leaf_repetitions[:1],
+                                              ws.leaf_moves[:1], ws.leaf_counts[:1])
         root_priors = np.asarray(priors[0, : len(legal)], dtype=np.float64)
         if self.params.dirichlet_epsilon > 0:
             rng = np.random.default_rng([self.params.seed, position.hash, 1])
