@@ -65,12 +65,12 @@ MODES = {
                         models=("tiny",), steps=40, puzzles=40, tournament_budgets=(1, 16),
                         games_per_pair=2),
     # under 10 minutes on 2 cores
-    "quick": DemoConfig(positions=2500, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
-                        models=("tiny",), steps=800, puzzles=300,
+    "quick": DemoConfig(positions=8000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
+                        models=("tiny",), steps=1500, puzzles=300,
                         tournament_budgets=(1, 4, 16, 64, 256), games_per_pair=4),
     # about an hour on 2 cores
-    "full": DemoConfig(positions=16000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
-                       models=("tiny", "small"), steps=2500, puzzles=1000,
+    "full": DemoConfig(positions=30000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
+                       models=("tiny", "small"), steps=2000, puzzles=1000,
                        tournament_budgets=(1, 4, 16, 64, 256, 1024), games_per_pair=6),
 }
 
@@ -311,9 +311,11 @@ def plot_headline(summary: dict, path: Path) -> None:
         top1 = student["agreement"]["top1"]
         budget = student["search_equivalent_budget"]
         label = f"{student['model']} student of the {student['teacher_budget']}-sim teacher"
-        if budget is not None:
-            axis.plot([budget], [top1], markers[i % len(markers)], markersize=9, label=label)
-        axis.axhline(top1, linestyle=":", linewidth=0.8, color=f"C{i}")
+        if budget is None:  # outside the searcher's curve: the level alone, as a line
+            axis.axhline(top1, linestyle=":", linewidth=1.2, color=f"C{i}", label=f"{label} (no search)")
+        else:
+            axis.plot([budget], [top1], markers[i % len(markers)], color=f"C{i}", markersize=9, label=label)
+            axis.axhline(top1, linestyle=":", linewidth=0.8, color=f"C{i}")
     axis.set_xscale("log", base=2)
     axis.set_xlabel("search budget (simulations)")
     axis.set_ylabel(f"top-1 agreement with the {budgets[-1]}-sim searcher")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import click
+from rich.console import Console
 
 from chessmesa.cli import main
 from chessmesa.cli.support import BadInput, console, print_json, progress_bar
@@ -60,9 +61,10 @@ def demo(out, mode, seed, workers, as_json):
     from chessmesa.experiment import MODES, Experiment
 
     config = replace(MODES[mode], seed=seed)
+    stages = Console(stderr=True)  # stage headings go with the progress bars, so --json stays clean
     experiment = Experiment(config, out, workers=workers,
                             progress=lambda description, total: progress_bar(description, total),
-                            log=lambda text: console.print(text, style="bold"))
+                            log=lambda text: stages.print(text, style="bold"))
     try:
         summary = experiment.run()
     except ValueError as error:

@@ -1,0 +1,38 @@
+"""The demo in its smallest form: a newcomer's first command must keep working end to end."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.slow
+def test_smoke_demo_writes_summary_and_report_and_resumes(tmp_path):
+    out = tmp_path / "demo"
+    command = [sys.executable, "-m", "chessmesa.cli", "demo", "--smoke", "--out", str(out), "--json"]
+    first = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert first.returncode == 0, first.stderr[-2000:]
+    summary = json.loads((out / "summary.json").read_text())
+    students = summary["students"]
+    assert [(s["teacher_budget"], s["model"]) for s in students] == [(1, "tiny"), (16, "tiny"), (64, "tiny")]
+    for student in students:
+        assert student["train_flops"] > 0 and student["train_samples"] > 0
+        assert 0 <= student["agreement"]["top1"] <= 1 and student["agreement"]["n"] > 0
+        assert student["elo"] is not None and 0 <= student["puzzle_first_move_accuracy"] <= 1
+    curve = {int(b): v for b, v in summary["searcher"]["agreement_with_top_budget"].items()}
+    assert curve[64] == 1.0 and curve[1] < 1.0  # the top budget agrees with itself exactly
+    html = (out / "report.html").read_text()
+    assert "<img" in html and "base64" in html and (out / "headline.png").stat().st_size > 10_000
+
+    # a second run finds every stage done and reports the same results
+    again = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert json.loads(again.stdout)["students"] == students
+
+
+def test_demo_refuses_a_folder_of_another_configuration(tmp_path):
+    (tmp_path / "demo-config.json").write_text(json.dumps({"positions": 1}))
+    result = subprocess.run([sys.executable, "-m", "chessmesa.cli", "demo", "--smoke", "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "another configuration" in result.stderr
