@@ -44,7 +44,7 @@ class Position:
         """The board's position, with the recent moves of its move stack replayed as history.
 
         >>> board = chess.Board()
-        >>> for uci in ["g1f3", "g8f6", "f3g1", "f6g8"]: board.push_uci(uci)
+        >>> for uci in ["g1f3", "g8f6", "f3g1", "f6g8"]: _ = board.push_uci(uci)
         >>> Position.from_board(board).repetitions()
         2
         """

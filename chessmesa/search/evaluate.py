@@ -40,6 +40,7 @@ from chessmesa.core.layout import (
 from chessmesa.core.movegen import generate_legal, in_check
 from chessmesa.core.position import attackers_to, make_move, unmake_move
 from chessmesa.search.checks import _occupied_after, check_info, gives_check, quick_gives_check
+from chessmesa.search.softmax import softmax_in_place
 
 TEMPO_CP = 10
 EVAL_SCALE_CP = 400.0
@@ -477,22 +478,14 @@ def move_priors(bb, st, t, moves, n, temperature, out):
         pawn_guarded |= t.pawn[1 - us, lsb(enemy_pawns)]
         enemy_pawns = clear_lsb(enemy_pawns)
     scale = 1.0 / (PRIOR_UNIT_CP * temperature)
-    top = -np.inf
     for i in range(n):
         move = moves[i]
         check = quick_gives_check(st, info, move)
         if check < 0:
             check = gives_check(bb, st, t, move)
         recapture = _victim_type(st, move) != 0 and _recapturable(bb, st, t, move)
-        logit = _prior_score_cp(st, move, phase, check, recapture, pawn_guarded) * scale
-        out[i] = logit
-        top = max(top, logit)
-    total = 0.0
-    for i in range(n):
-        out[i] = np.exp(out[i] - top)
-        total += out[i]
-    for i in range(n):
-        out[i] /= total
+        out[i] = _prior_score_cp(st, move, phase, check, recapture, pawn_guarded) * scale
+    softmax_in_place(out, n)
 
 
 @njit(cache=True)

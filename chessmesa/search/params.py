@@ -6,7 +6,7 @@ the parent's Q minus ``fpu_reduction * sqrt(sum of visited priors)`` (first-play
 Gumbel root selection follows Danihelka et al. (2022): Gumbel-top-k over ``gumbel_m`` moves,
 Sequential Halving, and ``sigma(q) = (c_visit + max N) * c_scale * q``.
 
->>> SearchParams(cpuct=2.0).as_array()[CPUCT]
+>>> float(SearchParams(cpuct=2.0).as_array()[CPUCT])
 2.0
 """
 

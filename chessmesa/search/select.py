@@ -12,6 +12,7 @@ from numba import njit
 from chessmesa.search.params import (
     C_SCALE, C_VISIT, CPUCT, CPUCT_BASE, CPUCT_FACTOR, FPU_REDUCTION, FPU_REDUCTION_ROOT,
 )
+from chessmesa.search.softmax import softmax_in_place
 from chessmesa.search.tree import LOSS, ROOT, UNKNOWN, WIN, proven_value
 
 NEG_INF = -1e30
@@ -113,16 +114,9 @@ def improved_policy(tree, params, root_value, out):
     for child in range(first, first + n):
         most = max(most, tree.visits[child])
     scale = (params[C_VISIT] + most) * params[C_SCALE]
-    top = NEG_INF
     for i in range(n):
         out[i] = math.log(max(tree.prior[first + i], 1e-12)) + scale * out[i]
-        top = max(top, out[i])
-    total = 0.0
-    for i in range(n):
-        out[i] = math.exp(out[i] - top)
-        total += out[i]
-    for i in range(n):
-        out[i] /= total
+    softmax_in_place(out, n)
 
 
 @njit(cache=True)
@@ -155,7 +149,7 @@ def considered_visits(num_considered: int, num_simulations: int) -> np.ndarray:
     equal visits to the remaining moves, halving them until two are left.
 
     >>> considered_visits(4, 12).tolist()
-    [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 3, 3]
+    [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
     """
     num_simulations = max(int(num_simulations), 1)
     if num_considered <= 1:
