@@ -65,8 +65,8 @@ MODES = {
                         models=("tiny",), steps=40, puzzles=40, tournament_budgets=(1, 16),
                         games_per_pair=2),
     # under 10 minutes on 2 cores
-    "quick": DemoConfig(positions=8000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
-                        models=("tiny",), steps=1500, puzzles=300,
+    "quick": DemoConfig(positions=6000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
+                        models=("tiny",), steps=1000, puzzles=300,
                         tournament_budgets=(1, 4, 16, 64, 256), games_per_pair=4),
     # about an hour on 2 cores
     "full": DemoConfig(positions=30000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
