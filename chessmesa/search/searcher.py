@@ -27,7 +27,7 @@ from chessmesa.search.evaluate import quiescence_buffer
 from chessmesa.search.params import SearchParams
 from chessmesa.search.select import considered_visits, gumbel_scores, improved_policy
 from chessmesa.search.tree import (
-    LOSS, NODE_BYTES, NODE_COUNT, ROOT, UNKNOWN, WIN, backup, compact_subtree, expand, new_tree,
+    LOSS, NODE_COUNT, ROOT, UNKNOWN, WIN, backup, compact_subtree, expand, new_tree,
     proven_value, reset_tree,
 )
 
@@ -217,10 +217,6 @@ class MCTS:
     def reset(self) -> None:
         """Forget the tree (a new game)."""
         self._root = None
-
-    @property
-    def bytes_per_node(self) -> int:
-        return NODE_BYTES
 
     # internals
     def _prepare_root(self, position: Position, reuse: bool, planned_sims: int | None) -> None:
