@@ -320,7 +320,7 @@ def plot_headline(summary: dict, path: Path) -> None:
     axis.set_xlabel("search budget (simulations)")
     axis.set_ylabel(f"top-1 agreement with the {budgets[-1]}-sim searcher")
     axis.set_title("A network without search, placed on the searcher's budget axis")
-    axis.legend(fontsize=8, loc="lower right")
+    axis.legend(fontsize=8, loc="upper left")
     axis.grid(alpha=0.3)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
