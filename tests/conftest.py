@@ -31,3 +31,14 @@ def random_game_boards(seed: int, max_plies: int = 300):
         if not moves:
             return
         board.push(rng.choice(moves))
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Two cores shared with other tests: torch's spinning threads only get in the way."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

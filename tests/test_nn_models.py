@@ -25,13 +25,7 @@ from conftest import random_game_boards
 CLI = [sys.executable, "-m", "chessmesa.cli"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Two cores shared with other tests: torch's spinning threads only get in the way."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny(seed: int = 0) -> Network:

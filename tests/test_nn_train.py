@@ -22,13 +22,7 @@ CLI = [sys.executable, "-m", "chessmesa.cli"]
 BUDGETS = (4, 16)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Two cores shared with other tests: torch's spinning threads only get in the way."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

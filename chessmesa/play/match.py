@@ -244,11 +244,8 @@ def run_round_robin(
     (2, 0, 0)
     """
     parsed = _unique_names([parse_spec(spec) for spec in specs])
-    pairings = list(itertools.combinations(parsed, 2))
-    matches = _run_pairings(
-        pairings, games_per_pair, openings, tc, concurrency, adjudication, seed, pgn_out, progress, None
-    )
-    return TournamentResult([spec.name for spec in parsed], matches)
+    return _run_tournament(parsed, list(itertools.combinations(parsed, 2)), games_per_pair, openings, tc,
+                           concurrency, adjudication, seed, pgn_out, progress)
 
 
 def run_gauntlet(
@@ -264,11 +261,14 @@ def run_gauntlet(
 ) -> TournamentResult:
     """The first engine plays each of the others ``games_per_pair`` games; as :func:`run_round_robin`."""
     parsed = _unique_names([parse_spec(spec) for spec in specs])
-    pairings = [(parsed[0], opponent) for opponent in parsed[1:]]
-    matches = _run_pairings(
-        pairings, games_per_pair, openings, tc, concurrency, adjudication, seed, pgn_out, progress, None
-    )
-    return TournamentResult([spec.name for spec in parsed], matches)
+    return _run_tournament(parsed, [(parsed[0], opponent) for opponent in parsed[1:]], games_per_pair,
+                           openings, tc, concurrency, adjudication, seed, pgn_out, progress)
+
+
+def _run_tournament(players: list[EngineSpec], pairings: list, games_per_pair: int, *settings) -> TournamentResult:
+    """The pairings' matches as one tournament of ``players`` (settings as for :func:`run_match`)."""
+    return TournamentResult([spec.name for spec in players],
+                            _run_pairings(pairings, games_per_pair, *settings, None))
 
 
 def load_openings(path: str | Path) -> list[str]:
