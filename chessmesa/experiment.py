@@ -68,7 +68,7 @@ MODES = {
     "quick": DemoConfig(positions=6000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
                         models=("tiny",), steps=1000, puzzles=300,
                         tournament_budgets=(1, 4, 16, 64, 256), games_per_pair=4),
-    # about an hour on 2 cores
+    # about 40 minutes on 2 cores (measured: README)
     "full": DemoConfig(positions=30000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
                        models=("tiny", "small"), steps=2000, puzzles=1000,
                        tournament_budgets=(1, 4, 16, 64, 256, 1024), games_per_pair=6),
