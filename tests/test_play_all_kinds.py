@@ -31,3 +31,13 @@ def test_every_pair_of_kinds_plays_legal_games(tmp_path):
                 assert move in board.legal_moves
                 board.push(move)
             assert record.headers["Result"] == game.result
+
+
+def test_mcts_never_loses_on_time_at_two_seconds_plus_increment():
+    from chessmesa.play.match import run_match
+
+    result = run_match("mcts", "random:seed=2", 2, tc="2+0.05", concurrency=2,
+                       adjudication=Adjudication(max_moves=80), seed=5)
+    assert len(result.games) == 2
+    assert all(game.reason != "time forfeit" for game in result.games)
+    assert result.score() >= 0.75  # and it still beats random under the clock
