@@ -65,46 +65,41 @@ def search_policy(result) -> np.ndarray:
     return teacher_policy(result.visits, result.improved_policy, result.moves.index(result.best_move))
 
 
-class SearchStudent:
+class _PlayerStudent:
+    """A student that answers through its player, one position at a time."""
+
+    def __init__(self, player: Player):
+        self.name = player.name
+        self._player = player
+
+    def evaluate(self, positions, progress=lambda n: None):
+        outputs = []
+        for position in positions:
+            outputs.append(self._answer(position))
+            progress(1)
+        return outputs
+
+    def close(self) -> None:
+        self._player.close()
+
+
+class SearchStudent(_PlayerStudent):
     """A searching player (``mcts``, ``netmcts``): one fresh search per position, its spec's budget."""
 
-    def __init__(self, player: Player):
-        self.name = player.name
-        self._player = player
-
-    def evaluate(self, positions, progress=lambda n: None):
-        outputs = []
-        for position in positions:
-            sims, movetime = search_limits(self._player.options, Limit(), position.to_board().turn)
-            result = self._player.searcher.search(position, sims=sims, movetime_ms=movetime,
-                                                  reuse=False)
-            outputs.append(StudentOutput(result.best_move, list(result.moves), search_policy(result),
-                                         float(result.root_value)))
-            progress(1)
-        return outputs
-
-    def close(self) -> None:
-        self._player.close()
+    def _answer(self, position) -> StudentOutput:
+        sims, movetime = search_limits(self._player.options, Limit(), position.to_board().turn)
+        result = self._player.searcher.search(position, sims=sims, movetime_ms=movetime, reuse=False)
+        return StudentOutput(result.best_move, list(result.moves), search_policy(result),
+                             float(result.root_value))
 
 
-class MoveStudent:
+class MoveStudent(_PlayerStudent):
     """An engine that only names its move (Stockfish, greedy, random, any UCI engine)."""
 
-    def __init__(self, player: Player):
-        self.name = player.name
-        self._player = player
-
-    def evaluate(self, positions, progress=lambda n: None):
-        outputs = []
-        for position in positions:
-            self._player.new_game()
-            move = self._player.choose(position.to_board(), Limit()).move.uci()
-            outputs.append(StudentOutput(move, _uci_moves(position), None))
-            progress(1)
-        return outputs
-
-    def close(self) -> None:
-        self._player.close()
+    def _answer(self, position) -> StudentOutput:
+        self._player.new_game()
+        move = self._player.choose(position.to_board(), Limit()).move.uci()
+        return StudentOutput(move, _uci_moves(position), None)
 
 
 class NetworkStudent:
