@@ -5,9 +5,12 @@ from __future__ import annotations
 import chess
 import chess.pgn
 import chess.polyglot
+import numpy as np
 import pytest
 
 from chessmesa.core import Position, move_to_uci
+from chessmesa.core.layout import MAX_MOVES
+from chessmesa.core.movegen import generate_captures
 from conftest import random_game_boards
 
 
@@ -26,10 +29,19 @@ def reference_status(board: chess.Board) -> str:
     return "ongoing"
 
 
+def reference_captures(board: chess.Board) -> list[str]:
+    """What a quiescence search looks at: every evasion in check, else captures and promotions."""
+    return sorted(m.uci() for m in board.legal_moves
+                  if board.is_check() or board.is_capture(m) or m.promotion)
+
+
 def assert_same(position: Position, board: chess.Board) -> None:
     where = board.fen()
     assert sorted(move_to_uci(m) for m in position.legal_moves()) == sorted(
         m.uci() for m in board.legal_moves), where
+    captures = np.empty(MAX_MOVES, dtype=np.int64)
+    count = generate_captures(position.bb, position.st, position.tables, captures)
+    assert sorted(move_to_uci(m) for m in captures[:count]) == reference_captures(board), where
     assert position.is_check() == board.is_check(), where
     assert position.status() == reference_status(board), where
     assert position.fen() == board.fen(), where

@@ -14,11 +14,11 @@ from chessmesa.core.movegen import generate_legal, in_check, legal_moves
 from chessmesa.core.perft import perft, perft_divide
 from chessmesa.core.position import make_move, unmake_move
 from chessmesa.core.status import STATUS_NAMES, game_status
-from chessmesa.core.tables import Tables, get_tables
+from chessmesa.core.tables import get_tables
 
 __all__ = [
     "Position", "IllegalMoveError", "InvalidFenError", "move_from_chess", "move_to_chess",
     "move_to_uci", "parse_fen", "generate_legal", "in_check", "legal_moves", "perft",
-    "perft_divide", "make_move", "unmake_move", "STATUS_NAMES", "game_status", "Tables",
+    "perft_divide", "make_move", "unmake_move", "STATUS_NAMES", "game_status",
     "get_tables",
 ]

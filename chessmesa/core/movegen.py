@@ -16,12 +16,15 @@ from chessmesa.core.layout import (
     SIDE, WHITE, WK, WQ, ZERO,
 )
 from chessmesa.core.position import attackers_to, king_square
-from chessmesa.core.tables import bishop_attacks, rook_attacks
+from chessmesa.core.tables import (
+    between, bishop_attacks, king_attacks, knight_attacks, line, pawn_attacks, rook_attacks,
+)
 
 RANK_1 = np.uint64(0xFF)
 RANK_3 = np.uint64(0xFF << 16)
 RANK_6 = np.uint64(0xFF << 40)
 RANK_8 = np.uint64(0xFF << 56)
+PROMOTION_RANKS = RANK_1 | RANK_8
 FILE_A = np.uint64(0x0101010101010101)
 FILE_H = np.uint64(0x8080808080808080)
 EIGHT = np.uint64(8)
@@ -86,7 +89,7 @@ def pinned_pieces(bb, t, us, king_sq):
     )
     pinned = ZERO
     while snipers:
-        blockers = t.between[king_sq, lsb(snipers)] & occupied
+        blockers = between(t, king_sq, lsb(snipers)) & occupied
         if popcount(blockers) == 1:
             pinned |= blockers & bb[COLOR_BB + us]
         snipers = clear_lsb(snipers)
@@ -96,6 +99,21 @@ def pinned_pieces(bb, t, us, king_sq):
 @njit(cache=True)
 def generate_legal(bb, st, t, moves):
     """Write every legal move into ``moves`` (length >= MAX_MOVES) and return how many."""
+    return _generate(bb, st, t, moves, ALL)
+
+
+@njit(cache=True)
+def generate_captures(bb, st, t, moves):
+    """Write the legal captures and promotions into ``moves`` and return how many: what a
+    quiescence search looks at, several times cheaper than every move. In check, every evasion
+    (a quiescence search must not stand pat there)."""
+    return _generate(bb, st, t, moves, bb[COLOR_BB + 1 - st[SIDE]])
+
+
+@njit(cache=True, inline="always")
+def _generate(bb, st, t, moves, wanted):
+    """The legal moves to the squares of ``wanted`` (every move when it is ``ALL``), pawn
+    promotions always, evasions always when in check."""
     us = st[SIDE]
     them = 1 - us
     own = bb[COLOR_BB + us]
@@ -107,7 +125,9 @@ def generate_legal(bb, st, t, moves):
     n = 0
 
     # king steps, with the king lifted so that it cannot hide behind itself from a slider
-    targets = t.king[king_sq] & ~own
+    targets = king_attacks(t, king_sq) & ~own
+    if not check:
+        targets &= wanted
     while targets:
         to_sq = lsb(targets)
         if not _attacked(bb, t, to_sq, occupied ^ king_bit, them):
@@ -119,10 +139,13 @@ def generate_legal(bb, st, t, moves):
         return n
 
     if check:
-        allowed = t.between[king_sq, lsb(check)] | check
+        allowed = between(t, king_sq, lsb(check)) | check
+        pushes = allowed
     else:
-        allowed = ALL
-        n = _castling_moves(bb, st, t, moves, n, us, occupied)
+        allowed = wanted
+        pushes = wanted | PROMOTION_RANKS
+        if wanted == ALL:
+            n = _castling_moves(bb, st, t, moves, n, us, occupied)
 
     pinned = pinned_pieces(bb, t, us, king_sq)
     free = ~pinned
@@ -130,7 +153,7 @@ def generate_legal(bb, st, t, moves):
     knights = bb[KNIGHT - 1] & own & free  # a pinned knight can never move
     while knights:
         from_sq = lsb(knights)
-        n = _add_targets(moves, n, from_sq, t.knight[from_sq] & ~own & allowed, enemies)
+        n = _add_targets(moves, n, from_sq, knight_attacks(t, from_sq) & ~own & allowed, enemies)
         knights = clear_lsb(knights)
 
     diagonal = (bb[BISHOP - 1] | bb[QUEEN - 1]) & own
@@ -138,7 +161,7 @@ def generate_legal(bb, st, t, moves):
         from_sq = lsb(diagonal)
         targets = bishop_attacks(t, from_sq, occupied) & ~own & allowed
         if pinned & square_bb(from_sq):
-            targets &= t.line[king_sq, from_sq]
+            targets &= line(t, king_sq, from_sq)
         n = _add_targets(moves, n, from_sq, targets, enemies)
         diagonal = clear_lsb(diagonal)
 
@@ -147,15 +170,16 @@ def generate_legal(bb, st, t, moves):
         from_sq = lsb(straight)
         targets = rook_attacks(t, from_sq, occupied) & ~own & allowed
         if pinned & square_bb(from_sq):
-            targets &= t.line[king_sq, from_sq]
+            targets &= line(t, king_sq, from_sq)
         n = _add_targets(moves, n, from_sq, targets, enemies)
         straight = clear_lsb(straight)
 
-    return _pawn_moves(bb, st, t, moves, n, us, occupied, allowed, pinned, king_sq)
+    return _pawn_moves(bb, st, t, moves, n, us, occupied, allowed, pushes, pinned, king_sq)
 
 
 @njit(cache=True)
-def _pawn_moves(bb, st, t, moves, n, us, occupied, allowed, pinned, king_sq):
+def _pawn_moves(bb, st, t, moves, n, us, occupied, allowed, pushes, pinned, king_sq):
+    """Pawn captures to ``allowed`` and pushes to ``pushes``."""
     enemies = bb[COLOR_BB + 1 - us]
     pawns = bb[PAWN - 1] & bb[COLOR_BB + us]
     forward = 8 if us == WHITE else -8
@@ -165,8 +189,8 @@ def _pawn_moves(bb, st, t, moves, n, us, occupied, allowed, pinned, king_sq):
     # unpinned pawns in bulk; pinned ones one by one along their pin line
     free = pawns & ~pinned
     single = _shift_forward(free, us, EIGHT) & empty
-    double = _shift_forward(single & double_rank, us, EIGHT) & empty & allowed
-    n = _add_pawn_moves(moves, n, single & allowed, forward, 0)
+    double = _shift_forward(single & double_rank, us, EIGHT) & empty & pushes
+    n = _add_pawn_moves(moves, n, single & pushes, forward, 0)
     n = _add_pawn_moves(moves, n, double, 2 * forward, DOUBLE_PUSH)
     left = _shift_forward(free & ~FILE_A, us, SEVEN if us == WHITE else NINE) & enemies & allowed
     right = _shift_forward(free & ~FILE_H, us, NINE if us == WHITE else SEVEN) & enemies & allowed
@@ -176,13 +200,13 @@ def _pawn_moves(bb, st, t, moves, n, us, occupied, allowed, pinned, king_sq):
     pinned_pawns = pawns & pinned
     while pinned_pawns:
         from_sq = lsb(pinned_pawns)
-        line = t.line[king_sq, from_sq]
+        pin_line = line(t, king_sq, from_sq)
         bit = square_bb(from_sq)
         step = _shift_forward(bit, us, EIGHT) & empty
-        n = _add_pawn_moves(moves, n, step & allowed & line, forward, 0)
-        jump = _shift_forward(step & double_rank, us, EIGHT) & empty & allowed & line
+        n = _add_pawn_moves(moves, n, step & pushes & pin_line, forward, 0)
+        jump = _shift_forward(step & double_rank, us, EIGHT) & empty & pushes & pin_line
         n = _add_pawn_moves(moves, n, jump, 2 * forward, DOUBLE_PUSH)
-        captures = t.pawn[us, from_sq] & enemies & allowed & line
+        captures = pawn_attacks(t, us, from_sq) & enemies & allowed & pin_line
         while captures:
             to_sq = lsb(captures)
             n = _add_pawn_moves(moves, n, square_bb(to_sq), to_sq - from_sq, CAPTURE)
@@ -192,7 +216,7 @@ def _pawn_moves(bb, st, t, moves, n, us, occupied, allowed, pinned, king_sq):
     ep_sq = st[EP]
     if ep_sq != NO_SQUARE:
         captured_sq = ep_sq ^ 8
-        capturers = t.pawn[1 - us, ep_sq] & pawns
+        capturers = pawn_attacks(t, 1 - us, ep_sq) & pawns
         while capturers:
             from_sq = lsb(capturers)
             capturers = clear_lsb(capturers)

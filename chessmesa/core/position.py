@@ -3,7 +3,7 @@
 ``make_move`` pushes an undo entry and the previous hash; ``unmake_move`` pops it and restores every
 field exactly. Both assume a legal move (from ``chessmesa.core.movegen``).
 
-Polyglot key layout (``t.zobrist``): ``64 * kind + square`` for pieces, where ``kind`` is
+Polyglot key layout (``zobrist(t, index)``): ``64 * kind + square`` for pieces, where ``kind`` is
 ``2 * (piece_type - 1)`` for black and one more for white; then 4 castling keys (white king side,
 white queen side, black king side, black queen side), 8 en passant keys by file, and the key
 xored in when White is to move.
@@ -17,7 +17,9 @@ from chessmesa.core.layout import (
     HASH, HIST, KING, KING_CASTLE, KNIGHT, NO_SQUARE, PAWN, PLY, PROMOTION, QUEEN, QUEEN_CASTLE, ROOK, SIDE,
     U_CAPTURED, U_CASTLING, U_EP, U_HALFMOVE, U_MOVE, UNDO, UNDO_SIZE, WHITE, ZERO,
 )
-from chessmesa.core.tables import bishop_attacks, rook_attacks
+from chessmesa.core.tables import (
+    bishop_attacks, castle_keep, king_attacks, knight_attacks, pawn_attacks, rook_attacks, zobrist,
+)
 
 ZOBRIST_CASTLING = 768
 ZOBRIST_EP = 772
@@ -27,7 +29,7 @@ ZOBRIST_TURN = 780
 @njit(cache=True, inline="always")
 def piece_key(t, piece, sq):
     color, ptype = piece >> 3, piece & 7
-    return t.zobrist[64 * (2 * (ptype - 1) + (1 - color)) + sq]
+    return zobrist(t, 64 * (2 * (ptype - 1) + (1 - color)) + sq)
 
 
 @njit(cache=True, inline="always")
@@ -35,7 +37,7 @@ def castling_key(t, rights):
     key = ZERO
     for i in range(4):
         if rights & (1 << i):
-            key ^= t.zobrist[ZOBRIST_CASTLING + i]
+            key ^= zobrist(t, ZOBRIST_CASTLING + i)
     return key
 
 
@@ -68,10 +70,10 @@ def king_square(bb, color):
 def attackers_to(bb, t, sq, occupied):
     """Pieces of both colours attacking ``sq`` given the occupancy ``occupied``."""
     return (
-        (t.pawn[BLACK, sq] & bb[PAWN - 1] & bb[COLOR_BB + WHITE])
-        | (t.pawn[WHITE, sq] & bb[PAWN - 1] & bb[COLOR_BB + BLACK])
-        | (t.knight[sq] & bb[KNIGHT - 1])
-        | (t.king[sq] & bb[KING - 1])
+        (pawn_attacks(t, BLACK, sq) & bb[PAWN - 1] & bb[COLOR_BB + WHITE])
+        | (pawn_attacks(t, WHITE, sq) & bb[PAWN - 1] & bb[COLOR_BB + BLACK])
+        | (knight_attacks(t, sq) & bb[KNIGHT - 1])
+        | (king_attacks(t, sq) & bb[KING - 1])
         | (bishop_attacks(t, sq, occupied) & (bb[BISHOP - 1] | bb[QUEEN - 1]))
         | (rook_attacks(t, sq, occupied) & (bb[ROOK - 1] | bb[QUEEN - 1]))
     )
@@ -109,7 +111,7 @@ def make_move(bb, st, t, move):
     bb[HIST + ply] = h
 
     if st[EP] != NO_SQUARE:
-        h ^= t.zobrist[ZOBRIST_EP + (st[EP] & 7)]
+        h ^= zobrist(t, ZOBRIST_EP + (st[EP] & 7))
     captured = 0
     if flag == EP_CAPTURE:
         captured_sq = to_sq ^ 8
@@ -133,7 +135,7 @@ def make_move(bb, st, t, move):
         put_piece(bb, st, rook, rook_to)
         h ^= piece_key(t, rook, rook_from) ^ piece_key(t, rook, rook_to)
 
-    rights = st[CASTLING] & t.castle_keep[from_sq] & t.castle_keep[to_sq]
+    rights = st[CASTLING] & castle_keep(t, from_sq) & castle_keep(t, to_sq)
     h ^= castling_key(t, st[CASTLING] ^ rights)
     st[CASTLING] = rights
 
@@ -141,15 +143,15 @@ def make_move(bb, st, t, move):
     if flag == DOUBLE_PUSH:
         ep_sq = (from_sq + to_sq) >> 1
         # Polyglot's rule: the square counts only when an enemy pawn could capture there
-        if t.pawn[us, ep_sq] & bb[PAWN - 1] & bb[COLOR_BB + them]:
+        if pawn_attacks(t, us, ep_sq) & bb[PAWN - 1] & bb[COLOR_BB + them]:
             st[EP] = ep_sq
-            h ^= t.zobrist[ZOBRIST_EP + (ep_sq & 7)]
+            h ^= zobrist(t, ZOBRIST_EP + (ep_sq & 7))
 
     st[HALFMOVE] = 0 if resets_clock else st[HALFMOVE] + 1
     if us == BLACK:
         st[FULLMOVE] += 1
     st[SIDE] = them
-    bb[HASH] = h ^ t.zobrist[ZOBRIST_TURN]
+    bb[HASH] = h ^ zobrist(t, ZOBRIST_TURN)
     st[PLY] = ply + 1
 
 
@@ -192,7 +194,7 @@ def compute_hash(bb, st, t):
         if st[BOARD + sq]:
             h ^= piece_key(t, st[BOARD + sq], sq)
     if st[EP] != NO_SQUARE:
-        h ^= t.zobrist[ZOBRIST_EP + (st[EP] & 7)]
+        h ^= zobrist(t, ZOBRIST_EP + (st[EP] & 7))
     if st[SIDE] == WHITE:
-        h ^= t.zobrist[ZOBRIST_TURN]
+        h ^= zobrist(t, ZOBRIST_TURN)
     return h

@@ -1,8 +1,11 @@
 """Attack tables: leapers, magic bitboards for sliders, lines between squares, Zobrist keys.
 
 Built once per process (a few milliseconds, compiled code cached on disk) and handed to every numba
-function as one ``Tables`` named tuple: numba refuses to cache functions that read a global array
-over 1 MB, and the rook table alone is 800 kB.
+function as one flat ``uint64`` array ``t``, read through the accessors below (``knight_attacks(t,
+sq)``, ``between(t, a, b)``, ...). One array rather than a tuple of arrays, because numba keeps a
+reference count per array argument, and in a branchy function it cannot always prove the counting
+away: with fifteen arrays that cost more than a move generation. (numba also refuses to cache
+functions that read a global array over 1 MB, and the rook table alone is 800 kB.)
 
 The magic multipliers are found by a seeded search rather than pasted in, which leaves no unexplained
 constants in the code; the multipliers found are kept in the user's cache folder, and each one is
@@ -15,7 +18,6 @@ checked again (the table is rebuilt from it) before it is used.
 """
 
 import os
-from collections import namedtuple
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,20 +28,32 @@ from numba import njit
 from chessmesa.core.bits import clear_lsb, lsb, popcount
 from chessmesa.core.layout import ONE, ZERO
 
-Tables = namedtuple(
-    "Tables",
-    [
-        "knight",  # uint64[64]
-        "king",  # uint64[64]
-        "pawn",  # uint64[2, 64]: squares a pawn of colour c on sq attacks
-        "rook_mask", "rook_magic", "rook_shift", "rook_offset", "rook_table",
-        "bishop_mask", "bishop_magic", "bishop_shift", "bishop_offset", "bishop_table",
-        "between",  # uint64[64, 64]: squares strictly between two aligned squares, else 0
-        "line",  # uint64[64, 64]: the whole line through two aligned squares, else 0
-        "castle_keep",  # int64[64]: castling rights that survive a move from or to the square
-        "zobrist",  # uint64[781]: Polyglot keys
-    ],
+# where each table starts in the flat array, and its length
+_SECTIONS = (
+    ("KNIGHT", 64),  # squares a knight on sq attacks
+    ("KING", 64),
+    ("PAWN", 2 * 64),  # [64 * colour + sq]: squares a pawn of that colour on sq attacks
+    ("BETWEEN", 64 * 64),  # [64 * a + b]: squares strictly between two aligned squares, else 0
+    ("LINE", 64 * 64),  # [64 * a + b]: the whole line through two aligned squares, else 0
+    ("CASTLE_KEEP", 64),  # castling rights that survive a move from or to the square
+    ("ZOBRIST", 781),  # Polyglot keys
+    ("ROOK_MASK", 64), ("ROOK_MAGIC", 64), ("ROOK_SHIFT", 64), ("ROOK_OFFSET", 64),
+    ("BISHOP_MASK", 64), ("BISHOP_MAGIC", 64), ("BISHOP_SHIFT", 64), ("BISHOP_OFFSET", 64),
+    ("ROOK_TABLE", 102_400),  # the sum over squares of 2 ** (relevant occupancy bits)
+    ("BISHOP_TABLE", 5_248),
 )
+_STARTS = dict(zip([name for name, _ in _SECTIONS],
+                   np.cumsum([0] + [size for _, size in _SECTIONS[:-1]]).tolist()))
+KNIGHT_AT, KING_AT, PAWN_AT = _STARTS["KNIGHT"], _STARTS["KING"], _STARTS["PAWN"]
+BETWEEN_AT, LINE_AT, CASTLE_KEEP_AT = _STARTS["BETWEEN"], _STARTS["LINE"], _STARTS["CASTLE_KEEP"]
+ZOBRIST_AT = _STARTS["ZOBRIST"]
+ROOK_MASK_AT, ROOK_MAGIC_AT = _STARTS["ROOK_MASK"], _STARTS["ROOK_MAGIC"]
+ROOK_SHIFT_AT, ROOK_OFFSET_AT, ROOK_TABLE_AT = (
+    _STARTS["ROOK_SHIFT"], _STARTS["ROOK_OFFSET"], _STARTS["ROOK_TABLE"])
+BISHOP_MASK_AT, BISHOP_MAGIC_AT = _STARTS["BISHOP_MASK"], _STARTS["BISHOP_MAGIC"]
+BISHOP_SHIFT_AT, BISHOP_OFFSET_AT, BISHOP_TABLE_AT = (
+    _STARTS["BISHOP_SHIFT"], _STARTS["BISHOP_OFFSET"], _STARTS["BISHOP_TABLE"])
+TABLES_SIZE = sum(size for _, size in _SECTIONS)
 
 ROOK_DIRECTIONS = np.array([[1, 0], [-1, 0], [0, 1], [0, -1]], dtype=np.int64)
 BISHOP_DIRECTIONS = np.array([[1, 1], [1, -1], [-1, 1], [-1, -1]], dtype=np.int64)
@@ -217,8 +231,8 @@ def _save_magics(magics: np.ndarray) -> None:
 
 
 @lru_cache(maxsize=None)
-def get_tables() -> Tables:
-    """The process-wide attack tables (built on first use)."""
+def get_tables() -> np.ndarray:
+    """The process-wide attack tables as one flat ``uint64`` array (built on first use)."""
     pawn = np.zeros((2, 64), dtype=np.uint64)
     pawn[0] = _leaper_attacks(np.array([[1, 1], [-1, 1]], dtype=np.int64))
     pawn[1] = _leaper_attacks(np.array([[1, -1], [-1, -1]], dtype=np.int64))
@@ -227,27 +241,67 @@ def get_tables() -> Tables:
     bishop = _slider_tables(BISHOP_DIRECTIONS, cached[1], MAGIC_SEED + 1)
     if not np.array_equal(cached, [rook[1], bishop[1]]):
         _save_magics(np.array([rook[1], bishop[1]]))
-    between, line = _lines(ROOK_DIRECTIONS, BISHOP_DIRECTIONS)
-    return Tables(
-        _leaper_attacks(KNIGHT_STEPS),
-        _leaper_attacks(KING_STEPS),
-        pawn,
-        *rook,
-        *bishop,
-        between,
-        line,
-        _castle_keep(),
-        np.array(chess.polyglot.POLYGLOT_RANDOM_ARRAY, dtype=np.uint64),
-    )
+    between_squares, line_squares = _lines(ROOK_DIRECTIONS, BISHOP_DIRECTIONS)
+    sections = [
+        _leaper_attacks(KNIGHT_STEPS), _leaper_attacks(KING_STEPS), pawn, between_squares,
+        line_squares, _castle_keep(), np.array(chess.polyglot.POLYGLOT_RANDOM_ARRAY, dtype=np.uint64),
+        *rook[:4], *bishop[:4], rook[4], bishop[4],
+    ]
+    for (name, size), section in zip(_SECTIONS, sections):
+        assert section.size == size, f"table {name}: {section.size} entries, expected {size}"
+    t = np.concatenate([section.astype(np.uint64).ravel() for section in sections])
+    t.flags.writeable = False
+    return t
+
+
+@njit(cache=True, inline="always")
+def knight_attacks(t, sq):
+    return t[KNIGHT_AT + sq]
+
+
+@njit(cache=True, inline="always")
+def king_attacks(t, sq):
+    return t[KING_AT + sq]
+
+
+@njit(cache=True, inline="always")
+def pawn_attacks(t, color, sq):
+    """The squares a pawn of ``color`` on ``sq`` attacks."""
+    return t[PAWN_AT + 64 * color + sq]
+
+
+@njit(cache=True, inline="always")
+def between(t, a, b):
+    """The squares strictly between ``a`` and ``b`` if they share a line, else empty."""
+    return t[BETWEEN_AT + 64 * a + b]
+
+
+@njit(cache=True, inline="always")
+def line(t, a, b):
+    """The whole line (edge to edge) through ``a`` and ``b`` if they share one, else empty."""
+    return t[LINE_AT + 64 * a + b]
+
+
+@njit(cache=True, inline="always")
+def castle_keep(t, sq):
+    """The castling rights (int64 bits) that survive a move from or to ``sq``."""
+    return np.int64(t[CASTLE_KEEP_AT + sq])
+
+
+@njit(cache=True, inline="always")
+def zobrist(t, index):
+    """Polyglot key number ``index`` (of 781)."""
+    return t[ZOBRIST_AT + index]
 
 
 @njit(cache=True, inline="always")
 def rook_attacks(t, sq, occupied):
-    index = ((occupied & t.rook_mask[sq]) * t.rook_magic[sq]) >> t.rook_shift[sq]
-    return t.rook_table[t.rook_offset[sq] + np.int64(index)]
+    index = ((occupied & t[ROOK_MASK_AT + sq]) * t[ROOK_MAGIC_AT + sq]) >> t[ROOK_SHIFT_AT + sq]
+    return t[ROOK_TABLE_AT + np.int64(t[ROOK_OFFSET_AT + sq]) + np.int64(index)]
 
 
 @njit(cache=True, inline="always")
 def bishop_attacks(t, sq, occupied):
-    index = ((occupied & t.bishop_mask[sq]) * t.bishop_magic[sq]) >> t.bishop_shift[sq]
-    return t.bishop_table[t.bishop_offset[sq] + np.int64(index)]
+    index = ((occupied & t[BISHOP_MASK_AT + sq]) * t[BISHOP_MAGIC_AT + sq]) >> t[
+        BISHOP_SHIFT_AT + sq]
+    return t[BISHOP_TABLE_AT + np.int64(t[BISHOP_OFFSET_AT + sq]) + np.int64(index)]

@@ -37,8 +37,9 @@ from chessmesa.core.layout import (
     BISHOP, BLACK, BOARD, CAPTURE, COLOR_BB, EP_CAPTURE, KING, KNIGHT, MAX_MOVES, MAX_PLY,
     NULL_MOVE, PAWN, PLY, PROMOTION, QUEEN, ROOK, SIDE, WHITE, ZERO,
 )
-from chessmesa.core.movegen import generate_legal, in_check
+from chessmesa.core.movegen import generate_captures, generate_legal, in_check
 from chessmesa.core.position import attackers_to, make_move, unmake_move
+from chessmesa.core.tables import pawn_attacks
 from chessmesa.search.checks import _occupied_after, check_info, gives_check, quick_gives_check
 from chessmesa.search.softmax import softmax_in_place
 
@@ -317,7 +318,7 @@ def _open_node(bb, st, t, moves, frames, ply, limit):
         if stand > frames[F_ALPHA, ply]:
             frames[F_ALPHA, ply] = stand
     row = moves[ply]
-    n = generate_legal(bb, st, t, row)
+    n = generate_legal(bb, st, t, row) if checked else generate_captures(bb, st, t, row)
     if checked and n == 0:
         return -MATE_CP + ply, True
     us = st[SIDE]
@@ -414,9 +415,8 @@ def evaluate(bb, st, t, buffer):
 
 @njit(cache=True, inline="always")
 def _prior_score_cp(st, move, phase, check, recapture, pawn_guarded):
-    """The heuristic worth of ``move`` in centipawns (see ``move_priors``). It takes no tables:
-    the caller decides ``check`` and ``recapture``, because passing numba the ``Tables`` tuple per
-    move costs more than the scoring itself."""
+    """The heuristic worth of ``move`` in centipawns (see ``move_priors``); the caller decides
+    ``check`` and ``recapture``, which need the board."""
     us = st[SIDE]
     from_sq, to_sq, flag = move & 63, (move >> 6) & 63, (move >> 12) & 15
     mover = st[BOARD + from_sq] & 7
@@ -475,7 +475,7 @@ def move_priors(bb, st, t, moves, n, temperature, out):
     enemy_pawns = bb[PAWN - 1] & bb[COLOR_BB + 1 - us]
     pawn_guarded = ZERO
     while enemy_pawns:
-        pawn_guarded |= t.pawn[1 - us, lsb(enemy_pawns)]
+        pawn_guarded |= pawn_attacks(t, 1 - us, lsb(enemy_pawns))
         enemy_pawns = clear_lsb(enemy_pawns)
     scale = 1.0 / (PRIOR_UNIT_CP * temperature)
     for i in range(n):

@@ -29,37 +29,48 @@ def child_q(tree, child):
 @njit(cache=True, inline="always")
 def select_puct(tree, node, params):
     """The child maximising Q + U (lc0's PUCT). A move to a lost opponent is taken at once; moves
-    into a proven loss are avoided unless nothing else is left."""
+    into a proven loss are avoided unless nothing else is left.
+
+    One pass over the children: every unvisited child has the same Q (the first-play urgency,
+    which depends on the policy of the visited children), so the best of them is the one with the
+    highest prior, scored once the pass is over. Ties go to the lower index.
+    """
     first = tree.first_child[node]
     n = tree.num_children[node]
     parent_visits = tree.visits[node] + tree.in_flight[node]
-    parent_q = -tree.value_sum[node] / tree.visits[node] if tree.visits[node] > 0 else 0.0
-    visited_policy = 0.0
-    for child in range(first, first + n):
-        if tree.visits[child] + tree.in_flight[child] > 0:
-            visited_policy += tree.prior[child]
-    reduction = params[FPU_REDUCTION_ROOT] if node == ROOT else params[FPU_REDUCTION]
-    fpu = parent_q - reduction * math.sqrt(visited_policy)
     cpuct = params[CPUCT] + params[CPUCT_FACTOR] * math.log(
         (parent_visits + params[CPUCT_BASE]) / params[CPUCT_BASE])
     exploration = cpuct * math.sqrt(max(parent_visits, 1))
+    visited_policy = 0.0
     best, best_score = first, NEG_INF
+    unvisited, unvisited_prior = -1, -1.0
     for child in range(first, first + n):
         verdict = tree.proven[child]
         if verdict == LOSS:
             return child
+        count = tree.visits[child] + tree.in_flight[child]
+        prior = tree.prior[child]
+        if count > 0:
+            visited_policy += prior
         if verdict == WIN:
             continue
-        count = tree.visits[child] + tree.in_flight[child]
         if count == 0:
-            q = fpu
-        elif verdict != UNKNOWN:
+            if prior > unvisited_prior:
+                unvisited, unvisited_prior = child, prior
+            continue
+        if verdict != UNKNOWN:
             q = child_q(tree, child)
         else:
             q = (tree.value_sum[child] - tree.in_flight[child]) / count
-        score = q + exploration * tree.prior[child] / (1 + count)
+        score = q + exploration * prior / (1 + count)
         if score > best_score:
             best, best_score = child, score
+    if unvisited >= 0:
+        parent_q = -tree.value_sum[node] / tree.visits[node] if tree.visits[node] > 0 else 0.0
+        reduction = params[FPU_REDUCTION_ROOT] if node == ROOT else params[FPU_REDUCTION]
+        score = parent_q - reduction * math.sqrt(visited_policy) + exploration * unvisited_prior
+        if score > best_score or (score == best_score and unvisited < best):
+            best = unvisited
     return best
 
 
