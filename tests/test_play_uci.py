@@ -240,10 +240,12 @@ def test_mcts_engine_over_uci_reports_info_and_stops_fast():
     connection.send("isready")
     connection.read_until("readyok")
     connection.send("position startpos moves e2e4", "go infinite")
-    time.sleep(1.0)
+    # the first progress line says the search runs (code compiled or loaded from the cache)
+    early = connection.read_until("info", timeout=120)
+    time.sleep(0.5)
     started = time.monotonic()
     connection.send("stop")
-    lines = connection.read_until("bestmove")
+    lines = early + connection.read_until("bestmove")
     assert time.monotonic() - started < 0.2
     info = [line for line in lines if line.startswith("info") and " pv " in line]
     assert info and all(key in info[-1] for key in (" nodes ", " nps ", " score cp ", " wdl "))

@@ -83,7 +83,7 @@ def has_mate_in_one(bb, st, t, moves, n, replies):
 
 
 @njit(cache=True)
-def descend(tree, bb, st, t, params, gumbel, root_value, considered_visit, moves, replies,
+def descend(nodes, bb, st, t, params, gumbel, root_value, considered_visit, moves, replies,
             scratch):
     """Walk from the root to a leaf, making the moves on ``bb``/``st``.
 
@@ -93,17 +93,17 @@ def descend(tree, bb, st, t, params, gumbel, root_value, considered_visit, moves
     """
     node, depth = ROOT, 0
     use_gumbel = params[GUMBEL] > 0
-    while tree.num_children[node] != UNEXPANDED:
-        if tree.proven[node] != UNKNOWN:
+    while nodes.num_children[node] != UNEXPANDED:
+        if nodes.proven[node] != UNKNOWN:
             return node, depth, LEAF_PROVEN, 0
         if node == ROOT and use_gumbel:
-            child = select_gumbel_root(tree, params, gumbel, root_value, considered_visit, scratch)
+            child = select_gumbel_root(nodes, params, gumbel, root_value, considered_visit, scratch)
         else:
-            child = select_puct(tree, node, params)
-        make_move(bb, st, t, tree.move[child])
+            child = select_puct(nodes, node, params)
+        make_move(bb, st, t, nodes.move[child])
         depth += 1
         node = child
-    if tree.proven[node] != UNKNOWN:
+    if nodes.proven[node] != UNKNOWN:
         return node, depth, LEAF_PROVEN, 0
     n = generate_legal(bb, st, t, moves)
     status = game_status(bb, st, in_check(bb, st, t), n)
@@ -112,10 +112,10 @@ def descend(tree, bb, st, t, params, gumbel, root_value, considered_visit, moves
     if status == ONGOING and st[PLY] >= MAX_PLY - 1:
         status = DRAW  # the undo stack is full: an absurdly long line, scored as a draw
     if status != ONGOING:
-        tree.proven[node] = LOSS if status == CHECKMATE else DRAW
+        nodes.proven[node] = LOSS if status == CHECKMATE else DRAW
         return node, depth, LEAF_TERMINAL, 0
     if has_mate_in_one(bb, st, t, moves, n, replies):
-        tree.proven[node] = WIN
+        nodes.proven[node] = WIN
         return node, depth, LEAF_TERMINAL, 0
     return node, depth, LEAF_NEW, n
 
@@ -133,12 +133,13 @@ def run_simulations(tree, bb, st, t, params, gumbel, root_value, schedule, done,
 
     Returns ``(simulations run, reason)`` with reason RUNNING, TREE_FULL or ROOT_SOLVED.
     """
+    nodes = tree.nodes
     for i in range(count):
-        if tree.proven[ROOT] != UNKNOWN:
+        if nodes.proven[ROOT] != UNKNOWN:
             return i, ROOT_SOLVED
         considered = schedule[min(done + i, schedule.shape[0] - 1)]
         leaf, depth, kind, n = descend(
-            tree, bb, st, t, params, gumbel, root_value, considered, ws_moves, ws_replies,
+            nodes, bb, st, t, params, gumbel, root_value, considered, ws_moves, ws_replies,
             ws_scratch)
         if kind == LEAF_NEW:
             value = evaluate(bb, st, t, ws_qsearch)
@@ -147,10 +148,10 @@ def run_simulations(tree, bb, st, t, params, gumbel, root_value, schedule, done,
                 _unwind(bb, st, t, depth)
                 return i, TREE_FULL
         else:
-            value = proven_value(tree.proven[leaf])
-        backup(tree, leaf, value)
+            value = proven_value(nodes.proven[leaf])
+        backup(nodes, leaf, value)
         _unwind(bb, st, t, depth)
-    return count, ROOT_SOLVED if tree.proven[ROOT] != UNKNOWN else RUNNING
+    return count, ROOT_SOLVED if nodes.proven[ROOT] != UNKNOWN else RUNNING
 
 
 @njit(cache=True)
@@ -159,16 +160,17 @@ def gather_leaves(tree, bb, st, t, params, gumbel, root_value, schedule, done, l
                   leaf_moves, leaf_counts):
     """Collect up to ``batch`` new leaves for a Python evaluator, at most ``limit`` simulations in
     all. Terminal and solved leaves are backed up at once. Returns ``(leaves, simulations)``."""
+    nodes = tree.nodes
     gathered, simulations = 0, 0
-    while gathered < batch and simulations < limit and tree.proven[ROOT] == UNKNOWN:
+    while gathered < batch and simulations < limit and nodes.proven[ROOT] == UNKNOWN:
         considered = schedule[min(done + simulations, schedule.shape[0] - 1)]
         leaf, depth, kind, n = descend(
-            tree, bb, st, t, params, gumbel, root_value, considered, ws_moves, ws_replies,
+            nodes, bb, st, t, params, gumbel, root_value, considered, ws_moves, ws_replies,
             ws_scratch)
         if kind != LEAF_NEW:
-            backup(tree, leaf, proven_value(tree.proven[leaf]))
+            backup(nodes, leaf, proven_value(nodes.proven[leaf]))
             simulations += 1
-        elif tree.in_flight[leaf] > 0:
+        elif nodes.in_flight[leaf] > 0:
             _unwind(bb, st, t, depth)  # the leaf is already waiting in this batch
             break
         else:
@@ -178,7 +180,7 @@ def gather_leaves(tree, bb, st, t, params, gumbel, root_value, schedule, done, l
             leaf_repetitions[gathered] = repetition_count(bb, st)
             leaf_moves[gathered, :n] = ws_moves[:n]
             leaf_counts[gathered] = n
-            add_in_flight(tree, leaf, 1)
+            add_in_flight(nodes, leaf, 1)
             gathered += 1
             simulations += 1
         _unwind(bb, st, t, depth)
@@ -192,25 +194,25 @@ def finish_leaves(tree, leaf_nodes, leaf_moves, leaf_counts, values, priors, cou
     full = False
     for i in range(count):
         leaf = leaf_nodes[i]
-        add_in_flight(tree, leaf, -1)
+        add_in_flight(tree.nodes, leaf, -1)
         if full or not expand(tree, leaf, leaf_moves[i], priors[i], leaf_counts[i]):
             full = True
             continue
-        backup(tree, leaf, values[i])
+        backup(tree.nodes, leaf, values[i])
     return not full
 
 
 @njit(cache=True)
-def prove_root_mates(tree, bb, st, t, moves):
+def prove_root_mates(nodes, bb, st, t, moves):
     """Mark root moves that mate at once, so a mate in one is played at any budget."""
-    first = tree.first_child[ROOT]
-    for child in range(first, first + tree.num_children[ROOT]):
-        make_move(bb, st, t, tree.move[child])
+    first = nodes.first_child[ROOT]
+    for child in range(first, first + nodes.num_children[ROOT]):
+        make_move(bb, st, t, nodes.move[child])
         if generate_legal(bb, st, t, moves) == 0 and in_check(bb, st, t):
-            tree.proven[child] = LOSS
+            nodes.proven[child] = LOSS
         unmake_move(bb, st, t)
-    for child in range(first, first + tree.num_children[ROOT]):
-        if tree.proven[child] == LOSS:
+    for child in range(first, first + nodes.num_children[ROOT]):
+        if nodes.proven[child] == LOSS:
             return True
     return False
 

@@ -226,7 +226,7 @@ class MCTS:
             reset_tree(self._tree)
             self._expand_root(position)
         root = self._root
-        n = self._tree.num_children[ROOT]
+        n = self._tree.nodes["num_children"][ROOT]
         rng = np.random.default_rng([self.params.seed, position.hash])
         root.gumbel = rng.gumbel(size=n) if self.params.gumbel else np.zeros(n)
         self._schedule = considered_visits(
@@ -250,8 +250,8 @@ class MCTS:
             eps = self.params.dirichlet_epsilon
             root_priors = (1 - eps) * root_priors + eps * noise
         expand(tree, ROOT, legal, root_priors, len(legal))
-        prove_root_mates(tree, position.bb, position.st, position.tables, ws.moves)
-        backup(tree, ROOT, float(values[0]))
+        prove_root_mates(tree.nodes, position.bb, position.st, position.tables, ws.moves)
+        backup(tree.nodes, ROOT, float(values[0]))
         self._root = _Root(position.copy(), value=float(values[0]))
 
     def _reuse_tree(self, position: Position) -> bool:
@@ -260,27 +260,29 @@ class MCTS:
         if self._root is None:
             return False
         node = self._find_in_tree(self._root.position.copy(), position, ROOT, depth=2)
-        if node is None or self._tree.num_children[node] <= 0 or self._tree.proven[node] != UNKNOWN:
+        nodes = self._tree.nodes
+        if node is None or nodes["num_children"][node] <= 0 or nodes["proven"][node] != UNKNOWN:
             return False
         if node != ROOT:
-            fresh = new_tree(self._tree.visits.shape[0])
+            fresh = new_tree(len(nodes))
             compact_subtree(self._tree, node, fresh)
             self._tree = fresh
-        value = -self._tree.value_sum[ROOT] / max(self._tree.visits[ROOT], 1)
+        root = self._tree.nodes[ROOT]
+        value = -root["value_sum"] / max(root["visits"], 1)
         self._root = _Root(position.copy(), value=value)
         return True
 
     def _find_in_tree(self, walker: Position, target: Position, node: int, depth: int) -> int | None:
         if walker.hash == target.hash and walker.fen() == target.fen():
             return node
-        tree = self._tree
-        if depth == 0 or tree.num_children[node] <= 0:
+        nodes = self._tree.nodes
+        if depth == 0 or nodes["num_children"][node] <= 0:
             return None
-        first = tree.first_child[node]
-        for child in range(first, first + tree.num_children[node]):
-            if tree.visits[child] == 0:
+        first = nodes["first_child"][node]
+        for child in range(first, first + nodes["num_children"][node]):
+            if nodes["visits"][child] == 0:
                 continue
-            walker.push(int(tree.move[child]))
+            walker.push(int(nodes["move"][child]))
             found = self._find_in_tree(walker, target, child, depth - 1)
             walker.pop()
             if found is not None:
@@ -289,18 +291,18 @@ class MCTS:
 
     def _ensure_capacity(self, nodes: int) -> None:
         nodes = min(nodes, self.max_nodes)
-        if self._tree.visits.shape[0] < nodes:
+        if len(self._tree.nodes) < nodes:
             self._tree = new_tree(nodes)
 
     def _grow(self) -> bool:
         """Double the tree's capacity (up to ``max_nodes``), keeping its contents."""
         old = self._tree
-        capacity = old.visits.shape[0]
+        capacity = len(old.nodes)
         if capacity >= self.max_nodes:
             return False
         bigger = new_tree(min(2 * capacity, self.max_nodes))
-        for name in old._fields:
-            getattr(bigger, name)[: len(getattr(old, name))] = getattr(old, name)
+        bigger.nodes[:capacity] = old.nodes
+        bigger.meta[:] = old.meta
         self._tree = bigger
         return True
 
@@ -324,7 +326,7 @@ class MCTS:
         ran = 0
         while ran < count:
             tree = self._tree
-            if tree.proven[ROOT] != UNKNOWN:
+            if tree.nodes["proven"][ROOT] != UNKNOWN:
                 return ran, ROOT_SOLVED
             gathered, simulations = gather_leaves(
                 tree, position.bb, position.st, position.tables, self._params_array, root.gumbel,
@@ -340,34 +342,36 @@ class MCTS:
                                      np.asarray(priors, dtype=np.float64), gathered):
                     return ran, TREE_FULL
             ran += simulations
-        return ran, ROOT_SOLVED if self._tree.proven[ROOT] != UNKNOWN else RUNNING
+        return ran, ROOT_SOLVED if self._tree.nodes["proven"][ROOT] != UNKNOWN else RUNNING
 
     def _result(self, sims: int, seconds: float, stop_reason: str) -> SearchResult:
         tree, root = self._tree, self._root
-        first, n = int(tree.first_child[ROOT]), int(tree.num_children[ROOT])
+        nodes = tree.nodes
+        first, n = int(nodes["first_child"][ROOT]), int(nodes["num_children"][ROOT])
         children = np.arange(first, first + n)
-        visits = tree.visits[children].astype(np.int32)
-        proven = tree.proven[children]
-        root_value = float(-tree.value_sum[ROOT] / max(tree.visits[ROOT], 1))
-        q = np.where(visits > 0, tree.value_sum[children] / np.maximum(visits, 1), root_value)
+        kids = nodes[first:first + n]
+        visits = kids["visits"].astype(np.int32)
+        proven = kids["proven"]
+        root_value = float(-nodes["value_sum"][ROOT] / max(nodes["visits"][ROOT], 1))
+        q = np.where(visits > 0, kids["value_sum"] / np.maximum(visits, 1), root_value)
         q = np.where(proven != UNKNOWN, [-proven_value(p) for p in proven], q).astype(np.float32)
         improved = None
         if self.params.gumbel:
             improved = np.zeros(n, dtype=np.float64)
-            improved_policy(tree, self._params_array, root.value, improved)
+            improved_policy(nodes, self._params_array, root.value, improved)
             improved = improved.astype(np.float32)
         best = self._best_child(children, visits, q, proven)
-        verdict = {WIN: "win", LOSS: "loss"}.get(int(tree.proven[ROOT]),
-                                                 "draw" if tree.proven[ROOT] else None)
+        verdict = {WIN: "win", LOSS: "loss"}.get(int(nodes["proven"][ROOT]),
+                                                 "draw" if nodes["proven"][ROOT] else None)
         if verdict == "win":
             root_value = 1.0
         elif verdict == "loss":
             root_value = -1.0
         return SearchResult(
-            best_move=move_to_uci(tree.move[best]) if best is not None else None,
-            moves=[move_to_uci(m) for m in tree.move[children]],
-            move_codes=tree.move[children].astype(np.uint16),
-            visits=visits, q=q, prior=tree.prior[children].astype(np.float32),
+            best_move=move_to_uci(nodes["move"][best]) if best is not None else None,
+            moves=[move_to_uci(m) for m in kids["move"]],
+            move_codes=kids["move"].astype(np.uint16),
+            visits=visits, q=q, prior=kids["prior"].astype(np.float32),
             improved_policy=improved, root_value=root_value,
             pv=self._principal_variation(best), nodes=int(tree.meta[NODE_COUNT]), sims=sims,
             seconds=seconds, stop_reason=stop_reason, proven=verdict)
@@ -385,22 +389,22 @@ class MCTS:
             playable[:] = True
         if self.params.gumbel:
             scores = np.zeros(len(children))
-            gumbel_scores(self._tree, self._params_array, self._root.gumbel, self._root.value, scores)
+            gumbel_scores(self._tree.nodes, self._params_array, self._root.gumbel, self._root.value, scores)
             key = np.where(playable & (visits == visits[playable].max()), scores, -np.inf)
         else:
             key = np.where(playable, visits + 0.5 * (q + 1) / 2, -np.inf)
         return int(children[int(np.argmax(key))])
 
     def _principal_variation(self, best: int | None) -> list[str]:
-        tree, line, node = self._tree, [], best
-        while node is not None and tree.visits[node] > 0:
-            line.append(move_to_uci(tree.move[node]))
-            first, n = tree.first_child[node], tree.num_children[node]
+        nodes, line, node = self._tree.nodes, [], best
+        while node is not None and nodes["visits"][node] > 0:
+            line.append(move_to_uci(nodes["move"][node]))
+            first, n = int(nodes["first_child"][node]), int(nodes["num_children"][node])
             if n <= 0:
                 break
-            kids = np.arange(first, first + n)
-            lost = kids[tree.proven[kids] == LOSS]
-            node = int(lost[0]) if len(lost) else int(kids[np.argmax(tree.visits[kids])])
+            kids = nodes[first:first + n]
+            lost = np.flatnonzero(kids["proven"] == LOSS)
+            node = first + int(lost[0] if len(lost) else np.argmax(kids["visits"]))
         return line
 
     @staticmethod

@@ -19,15 +19,15 @@ NEG_INF = -1e30
 
 
 @njit(cache=True, inline="always")
-def child_q(tree, child):
+def child_q(nodes, child):
     """Q of the move into ``child`` from the mover's view; exact once the child is solved."""
-    if tree.proven[child] != UNKNOWN:
-        return -proven_value(tree.proven[child])
-    return tree.value_sum[child] / tree.visits[child]
+    if nodes.proven[child] != UNKNOWN:
+        return -proven_value(nodes.proven[child])
+    return nodes.value_sum[child] / nodes.visits[child]
 
 
 @njit(cache=True, inline="always")
-def select_puct(tree, node, params):
+def select_puct(nodes, node, params):
     """The child maximising Q + U (lc0's PUCT). A move to a lost opponent is taken at once; moves
     into a proven loss are avoided unless nothing else is left.
 
@@ -35,9 +35,9 @@ def select_puct(tree, node, params):
     which depends on the policy of the visited children), so the best of them is the one with the
     highest prior, scored once the pass is over. Ties go to the lower index.
     """
-    first = tree.first_child[node]
-    n = tree.num_children[node]
-    parent_visits = tree.visits[node] + tree.in_flight[node]
+    first = nodes.first_child[node]
+    n = nodes.num_children[node]
+    parent_visits = nodes.visits[node] + nodes.in_flight[node]
     cpuct = params[CPUCT] + params[CPUCT_FACTOR] * math.log(
         (parent_visits + params[CPUCT_BASE]) / params[CPUCT_BASE])
     exploration = cpuct * math.sqrt(max(parent_visits, 1))
@@ -45,11 +45,11 @@ def select_puct(tree, node, params):
     best, best_score = first, NEG_INF
     unvisited, unvisited_prior = -1, -1.0
     for child in range(first, first + n):
-        verdict = tree.proven[child]
+        verdict = nodes.proven[child]
         if verdict == LOSS:
             return child
-        count = tree.visits[child] + tree.in_flight[child]
-        prior = tree.prior[child]
+        count = nodes.visits[child] + nodes.in_flight[child]
+        prior = nodes.prior[child]
         if count > 0:
             visited_policy += prior
         if verdict == WIN:
@@ -59,14 +59,14 @@ def select_puct(tree, node, params):
                 unvisited, unvisited_prior = child, prior
             continue
         if verdict != UNKNOWN:
-            q = child_q(tree, child)
+            q = child_q(nodes, child)
         else:
-            q = (tree.value_sum[child] - tree.in_flight[child]) / count
+            q = (nodes.value_sum[child] - nodes.in_flight[child]) / count
         score = q + exploration * prior / (1 + count)
         if score > best_score:
             best, best_score = child, score
     if unvisited >= 0:
-        parent_q = -tree.value_sum[node] / tree.visits[node] if tree.visits[node] > 0 else 0.0
+        parent_q = -nodes.value_sum[node] / nodes.visits[node] if nodes.visits[node] > 0 else 0.0
         reduction = params[FPU_REDUCTION_ROOT] if node == ROOT else params[FPU_REDUCTION]
         score = parent_q - reduction * math.sqrt(visited_policy) + exploration * unvisited_prior
         if score > best_score or (score == best_score and unvisited < best):
@@ -75,25 +75,25 @@ def select_puct(tree, node, params):
 
 
 @njit(cache=True)
-def completed_q(tree, node, root_value, out):
+def completed_q(nodes, node, root_value, out):
     """Q of each child of ``node``, unvisited ones completed with the mixed value (Danihelka et
     al. 2022, appendix D), min-max rescaled to [0, 1]."""
-    first = tree.first_child[node]
-    n = tree.num_children[node]
+    first = nodes.first_child[node]
+    n = nodes.num_children[node]
     total_visits, weighted_q, visited_prior = 0, 0.0, 0.0
     for i in range(n):
         child = first + i
-        if tree.visits[child] > 0:
-            total_visits += tree.visits[child]
-            weighted_q += tree.prior[child] * child_q(tree, child)
-            visited_prior += tree.prior[child]
+        if nodes.visits[child] > 0:
+            total_visits += nodes.visits[child]
+            weighted_q += nodes.prior[child] * child_q(nodes, child)
+            visited_prior += nodes.prior[child]
     mixed = root_value
     if visited_prior > 0:
         mixed = (root_value + total_visits * weighted_q / visited_prior) / (1 + total_visits)
     low, high = 1e30, -1e30
     for i in range(n):
         child = first + i
-        q = child_q(tree, child) if tree.visits[child] > 0 or tree.proven[child] != UNKNOWN else mixed
+        q = child_q(nodes, child) if nodes.visits[child] > 0 or nodes.proven[child] != UNKNOWN else mixed
         out[i] = q
         low, high = min(low, q), max(high, q)
     for i in range(n):
@@ -101,53 +101,53 @@ def completed_q(tree, node, root_value, out):
 
 
 @njit(cache=True)
-def gumbel_scores(tree, params, gumbel, root_value, out):
+def gumbel_scores(nodes, params, gumbel, root_value, out):
     """``g + logits + sigma(completed Q)`` of each root child: ranks the candidates of Sequential
     Halving and picks the final move."""
-    first = tree.first_child[ROOT]
-    n = tree.num_children[ROOT]
-    completed_q(tree, ROOT, root_value, out)
+    first = nodes.first_child[ROOT]
+    n = nodes.num_children[ROOT]
+    completed_q(nodes, ROOT, root_value, out)
     most = 0
     for child in range(first, first + n):
-        most = max(most, tree.visits[child] + tree.in_flight[child])
+        most = max(most, nodes.visits[child] + nodes.in_flight[child])
     scale = (params[C_VISIT] + most) * params[C_SCALE]
     for i in range(n):
-        out[i] = gumbel[i] + math.log(max(tree.prior[first + i], 1e-12)) + scale * out[i]
+        out[i] = gumbel[i] + math.log(max(nodes.prior[first + i], 1e-12)) + scale * out[i]
 
 
 @njit(cache=True)
-def improved_policy(tree, params, root_value, out):
+def improved_policy(nodes, params, root_value, out):
     """The Gumbel improved policy ``softmax(logits + sigma(completed Q))`` over the root moves."""
-    first = tree.first_child[ROOT]
-    n = tree.num_children[ROOT]
-    completed_q(tree, ROOT, root_value, out)
+    first = nodes.first_child[ROOT]
+    n = nodes.num_children[ROOT]
+    completed_q(nodes, ROOT, root_value, out)
     most = 0
     for child in range(first, first + n):
-        most = max(most, tree.visits[child])
+        most = max(most, nodes.visits[child])
     scale = (params[C_VISIT] + most) * params[C_SCALE]
     for i in range(n):
-        out[i] = math.log(max(tree.prior[first + i], 1e-12)) + scale * out[i]
+        out[i] = math.log(max(nodes.prior[first + i], 1e-12)) + scale * out[i]
     softmax_in_place(out, n)
 
 
 @njit(cache=True)
-def select_gumbel_root(tree, params, gumbel, root_value, considered_visit, scratch):
+def select_gumbel_root(nodes, params, gumbel, root_value, considered_visit, scratch):
     """Sequential Halving: among root children whose visits equal this simulation's scheduled
     count, the best Gumbel score; the least visited best-scored child if none matches (a batch can
     overrun the schedule)."""
-    first = tree.first_child[ROOT]
-    n = tree.num_children[ROOT]
+    first = nodes.first_child[ROOT]
+    n = nodes.num_children[ROOT]
     for child in range(first, first + n):
-        if tree.proven[child] == LOSS:
+        if nodes.proven[child] == LOSS:
             return child
-    gumbel_scores(tree, params, gumbel, root_value, scratch)
+    gumbel_scores(nodes, params, gumbel, root_value, scratch)
     best, best_score = -1, NEG_INF
     fallback, fallback_key = first, (1 << 62, NEG_INF)
     for i in range(n):
         child = first + i
-        if tree.proven[child] == WIN:
+        if nodes.proven[child] == WIN:
             continue
-        count = tree.visits[child] + tree.in_flight[child]
+        count = nodes.visits[child] + nodes.in_flight[child]
         if count == considered_visit and scratch[i] > best_score:
             best, best_score = child, scratch[i]
         if count < fallback_key[0] or (count == fallback_key[0] and scratch[i] > fallback_key[1]):
