@@ -18,6 +18,7 @@ checked again (the table is rebuilt from it) before it is used.
 """
 
 import os
+from collections import namedtuple
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,6 +28,11 @@ from numba import njit
 
 from chessmesa.core.bits import clear_lsb, lsb, popcount
 from chessmesa.core.layout import ONE, ZERO
+
+# Unused, but importable: numba caches (__pycache__/*.nbi) written before the tables became one array
+# name this type, and numba unpickles a cache index before it checks that the source is newer. With
+# the name gone an upgraded checkout would fail on its stale cache instead of recompiling.
+Tables = namedtuple("Tables", [])
 
 # where each table starts in the flat array, and its length
 _SECTIONS = (
