@@ -11,6 +11,7 @@ import pytest
 
 from chessmesa.core import Position
 from chessmesa.search import MCTS, SearchParams, StaticBatchEvaluator
+from chessmesa.search.tree import NODE_COUNT, ROOT, compact_subtree, new_tree
 from conftest import random_game_boards
 
 
@@ -175,6 +176,64 @@ def test_tree_reuse_keeps_the_subtree_after_two_moves():
     board.push_uci(first.pv[1])
     reused = searcher.search(board, sims=10)
     assert reused.visits.sum() > 10  # the visits of the kept subtree plus the new ones
+
+
+def _subtree_size(nodes, node) -> int:
+    n = int(nodes["num_children"][node])
+    first = int(nodes["first_child"][node])
+    return 1 + sum(_subtree_size(nodes, first + i) for i in range(max(n, 0)))
+
+
+def _assert_same_subtree(old, old_node, new, new_node) -> None:
+    for field in ("visits", "value_sum", "proven", "num_children"):
+        assert old[field][old_node] == new[field][new_node], field
+    n = int(old["num_children"][old_node])
+    old_first, new_first = int(old["first_child"][old_node]), int(new["first_child"][new_node])
+    for i in range(max(n, 0)):
+        assert new["parent"][new_first + i] == new_node
+        assert new["move"][new_first + i] == old["move"][old_first + i]
+        assert new["prior"][new_first + i] == old["prior"][old_first + i]
+        _assert_same_subtree(old, old_first + i, new, new_first + i)
+
+
+def test_compact_subtree_copies_a_subtree_exactly():
+    searcher = MCTS()
+    searcher.search(chess.Board(), sims=3000)
+    tree = searcher._tree
+    nodes = tree.nodes
+    first = int(nodes["first_child"][ROOT])
+    child = first + int(np.argmax(nodes["visits"][first:first + nodes["num_children"][ROOT]]))
+    grandchild = int(nodes["first_child"][child]) + int(np.argmax(
+        nodes["visits"][nodes["first_child"][child]:][:nodes["num_children"][child]]))
+    out = new_tree(len(nodes))
+    compact_subtree(tree, grandchild, out)
+    assert out.meta[NODE_COUNT] == _subtree_size(nodes, grandchild) > 100
+    assert out.nodes["parent"][ROOT] == -1
+    _assert_same_subtree(nodes, grandchild, out.nodes, ROOT)
+    # into a smaller tree: whatever does not fit is left unexpanded, with no verdict
+    small = new_tree(200)
+    compact_subtree(tree, grandchild, small)
+    count = int(small.meta[NODE_COUNT])
+    kept = small.nodes[:count]
+    assert count <= 200
+    assert np.all((kept["num_children"] == -1) | (kept["first_child"] + kept["num_children"] <= count))
+
+
+def test_growing_the_tree_mid_search_changes_nothing(monkeypatch):
+    import chessmesa.search.searcher as searcher_module
+
+    board = chess.Board()
+    roomy = MCTS().search(board, sims=3000)
+    monkeypatch.setattr(searcher_module, "NODES_PER_SIMULATION", 2)  # too small: it must grow
+    cramped = MCTS().search(board, sims=3000)
+    assert cramped.nodes == roomy.nodes > 2 * 3000 + 1024
+    assert np.array_equal(cramped.visits, roomy.visits) and cramped.pv == roomy.pv
+
+
+def test_a_search_bounded_by_time_alone_never_grows_its_tree():
+    searcher = MCTS(max_nodes=100_000)
+    searcher.search(chess.Board(), movetime_ms=50)
+    assert len(searcher._tree.nodes) == 100_000
 
 
 def test_gumbel_returns_an_improved_policy():

@@ -222,7 +222,10 @@ class MCTS:
     def _prepare_root(self, position: Position, reuse: bool, planned_sims: int | None) -> None:
         reused = reuse and self.params.dirichlet_epsilon == 0 and self._reuse_tree(position)
         if not reused:
-            self._ensure_capacity(NODES_PER_SIMULATION * (planned_sims or 1000) + 1024)
+            # a search bounded by time alone gets the largest tree at once: its memory is mapped
+            # only as nodes are used, while growing it later would copy it with the clock running
+            self._ensure_capacity(NODES_PER_SIMULATION * planned_sims + 1024 if planned_sims
+                                  else self.max_nodes)
             reset_tree(self._tree)
             self._expand_root(position)
         root = self._root
