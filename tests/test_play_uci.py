@@ -254,3 +254,18 @@ def test_mcts_engine_over_uci_reports_info_and_stops_fast():
     assert chess.Move.from_uci(lines[-1].split()[1]) in board.legal_moves
     connection.send("quit")
     assert process.wait(timeout=10) == 0
+
+
+def test_mcts_hash_option_sets_the_tree_memory():
+    from chessmesa.play.players import make_player
+    from chessmesa.search.searcher import DEFAULT_MAX_NODES
+    from chessmesa.search.tree import NODE_BYTES
+
+    player = make_player("mcts")
+    hash_option = next(option for option in player.uci_options() if option.name == "Hash")
+    assert hash_option.default == DEFAULT_MAX_NODES * NODE_BYTES // 2**20
+    player.set_option("Hash", 1)
+    assert player.searcher.max_nodes == 2**20 // NODE_BYTES
+    choice = player.choose(chess.Board(), Limit(movetime_ms=3000))
+    assert choice.move in chess.Board().legal_moves
+    assert choice.seconds < 1.5  # the 1 MB tree filled long before the 3 s were up

@@ -20,8 +20,12 @@ from chessmesa.core import Position
 from chessmesa.play.players import Choice, Limit, SearchInfo, UciOption, allot_time
 from chessmesa.play.specs import EngineSpec, register_kind
 from chessmesa.search import MCTS, SearchParams, SearchResult
+from chessmesa.search.searcher import DEFAULT_MAX_NODES
+from chessmesa.search.tree import NODE_BYTES
 
 DEFAULT_SIMS = 800
+MB = 2**20
+MAX_TREE_MB = (2**31 - 1) * NODE_BYTES // MB  # node indices are int32
 _LIMIT_KEYS = {"sims": int, "movetime": int, "batch": int, "max_nodes": int}
 _PARAM_TYPES = SearchParams.field_types()
 
@@ -79,7 +83,7 @@ class MctsPlayer:
 
     def _build(self) -> None:
         self.searcher = MCTS(search_params(self.options),
-                             max_nodes=self.options.get("max_nodes", MCTS().max_nodes))
+                             max_nodes=self.options.get("max_nodes", DEFAULT_MAX_NODES))
 
     def new_game(self) -> None:
         self.searcher.reset()
@@ -98,9 +102,11 @@ class MctsPlayer:
         return to_choice(result, board)
 
     def uci_options(self) -> list[UciOption]:
-        """Each search parameter as a UCI option (floats as strings: UCI spins are integers)."""
+        """Each search parameter as a UCI option (floats as strings: UCI spins are integers), and
+        ``Hash``: the tree's memory cap in MB (``max_nodes`` times the bytes of a node)."""
         current = search_params(self.options)
-        options = []
+        tree_mb = self.options.get("max_nodes", DEFAULT_MAX_NODES) * NODE_BYTES // MB
+        options = [UciOption("Hash", "spin", tree_mb, 1, MAX_TREE_MB)]
         for name, kind in _PARAM_TYPES.items():
             value = getattr(current, name)
             if kind is bool:
@@ -112,10 +118,13 @@ class MctsPlayer:
         return options
 
     def set_option(self, name: str, value) -> None:
-        kind = _PARAM_TYPES.get(name)
-        if kind is None:
+        if name == "Hash":
+            self.options["max_nodes"] = max(int(value) * MB // NODE_BYTES, 2)
+        elif name in _PARAM_TYPES:
+            kind = _PARAM_TYPES[name]
+            self.options[name] = kind(float(value)) if kind in (int, float) else kind(value)
+        else:
             raise ValueError(f"unknown option {name!r}")
-        self.options[name] = kind(float(value)) if kind in (int, float) else kind(value)
         self._build()
 
     def close(self) -> None:
