@@ -157,6 +157,10 @@ def test_batch_bridge_at_one_leaf_equals_native_search():
         bridged = MCTS(params, evaluator=StaticBatchEvaluator(params), batch=1).search(board, sims=300)
         assert np.array_equal(native.visits, bridged.visits)
         assert np.allclose(native.q, bridged.q) and native.best_move == bridged.best_move
+        assert native.pv == bridged.pv
+        # the same decisions from a smaller tree: natively a leaf gets its children on its
+        # second visit, through the bridge at once
+        assert native.nodes < bridged.nodes
 
 
 def test_batched_bridge_keeps_the_budget_and_plays_legal_moves():
@@ -207,7 +211,7 @@ def test_compact_subtree_copies_a_subtree_exactly():
         nodes["visits"][nodes["first_child"][child]:][:nodes["num_children"][child]]))
     out = new_tree(len(nodes))
     compact_subtree(tree, grandchild, out)
-    assert out.meta[NODE_COUNT] == _subtree_size(nodes, grandchild) > 100
+    assert out.meta[NODE_COUNT] == _subtree_size(nodes, grandchild) > 50
     assert out.nodes["parent"][ROOT] == -1
     _assert_same_subtree(nodes, grandchild, out.nodes, ROOT)
     # into a smaller tree: whatever does not fit is left unexpanded, with no verdict

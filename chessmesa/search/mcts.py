@@ -5,7 +5,13 @@ evaluator, one at a time, for a chunk of simulations (``nogil``, so Python serve
 ``stop`` and a progress bar between chunks). ``gather_leaves`` / ``finish_leaves`` form the batch
 bridge for evaluators that live in Python (networks): up to K leaves are collected with virtual
 visits, their positions handed to a callback, and its values and priors backed up. With K = 1 the
-bridge performs exactly the native search's operations.
+bridge makes exactly the native search's decisions.
+
+The native search gives a leaf its children on the leaf's second visit, not its first: most
+leaves are visited once, so the tree holds about four times fewer nodes, and their priors are
+never computed. The decisions are the same as expanding at once, since an expansion's children
+are all unvisited until the next visit selects among them. A network answers value and policy
+together, so the bridge expands at once.
 
 A simulation adds one visit to one root move, so the root moves' visits sum to the simulations run
 (fewer only when the solver proves the root and the search stops early).
@@ -26,8 +32,9 @@ from chessmesa.search.tree import (
     DRAW, LOSS, ROOT, UNEXPANDED, UNKNOWN, WIN, add_in_flight, backup, expand, proven_value,
 )
 
-# what a descent found at its leaf
-LEAF_NEW, LEAF_TERMINAL, LEAF_PROVEN = 0, 1, 2
+# what a descent found at its leaf: a node never visited, a game end, a solved node, or a node
+# evaluated on an earlier visit and not expanded yet
+LEAF_NEW, LEAF_TERMINAL, LEAF_PROVEN, LEAF_SEEN = 0, 1, 2, 3
 # why a driver returned before its simulations were done
 RUNNING, TREE_FULL, ROOT_SOLVED = 0, 1, 2
 LEAF_BB = HASH + 1  # bitboards and hash: what an encoder needs of a leaf's bb
@@ -84,14 +91,14 @@ def has_mate_in_one(bb, st, t, moves, n, replies):
 
 @njit(cache=True)
 def descend(nodes, bb, st, t, params, gumbel, root_value, considered_visit, moves, replies,
-            scratch):
-    """Walk from the root to a leaf, making the moves on ``bb``/``st``.
+            scratch, node=ROOT, depth=0):
+    """Walk from ``node`` (the root; ``depth`` moves made to reach it) to a leaf, making the moves
+    on ``bb``/``st``.
 
-    Returns ``(leaf, depth, kind, n_moves)``; for a new leaf ``moves[:n_moves]`` holds its legal
-    moves; a terminal leaf, or one whose side to move mates at once, is marked solved here. The
-    caller unmakes ``depth`` moves.
+    Returns ``(leaf, depth, kind, n_moves)``; for a new or seen leaf ``moves[:n_moves]`` holds its
+    legal moves; a terminal leaf, or one whose side to move mates at once, is marked solved here.
+    The caller unmakes ``depth`` moves.
     """
-    node, depth = ROOT, 0
     use_gumbel = params[GUMBEL] > 0
     while nodes.num_children[node] != UNEXPANDED:
         if nodes.proven[node] != UNKNOWN:
@@ -106,6 +113,8 @@ def descend(nodes, bb, st, t, params, gumbel, root_value, considered_visit, move
     if nodes.proven[node] != UNKNOWN:
         return node, depth, LEAF_PROVEN, 0
     n = generate_legal(bb, st, t, moves)
+    if nodes.visits[node] > 0:
+        return node, depth, LEAF_SEEN, n
     status = game_status(bb, st, in_check(bb, st, t), n)
     if status == ONGOING and params[TWOFOLD_DRAW] > 0 and _repeats_inside_tree(bb, st, depth):
         status = DRAW  # any non-ongoing code: a draw
@@ -141,12 +150,16 @@ def run_simulations(tree, bb, st, t, params, gumbel, root_value, schedule, done,
         leaf, depth, kind, n = descend(
             nodes, bb, st, t, params, gumbel, root_value, considered, ws_moves, ws_replies,
             ws_scratch)
-        if kind == LEAF_NEW:
-            value = evaluate(bb, st, t, ws_qsearch)
+        if kind == LEAF_SEEN:  # its second visit: expand it, and go on to one of its children
             move_priors(bb, st, t, ws_moves, n, params[POLICY_TEMPERATURE], ws_priors)
             if not expand(tree, leaf, ws_moves, ws_priors, n):
                 _unwind(bb, st, t, depth)
                 return i, TREE_FULL
+            leaf, depth, kind, n = descend(
+                nodes, bb, st, t, params, gumbel, root_value, considered, ws_moves, ws_replies,
+                ws_scratch, leaf, depth)
+        if kind == LEAF_NEW:
+            value = evaluate(bb, st, t, ws_qsearch)
         else:
             value = proven_value(nodes.proven[leaf])
         backup(nodes, leaf, value)
@@ -159,7 +172,8 @@ def gather_leaves(tree, bb, st, t, params, gumbel, root_value, schedule, done, l
                   ws_moves, ws_replies, ws_scratch, leaf_nodes, leaf_bb, leaf_st, leaf_repetitions,
                   leaf_moves, leaf_counts):
     """Collect up to ``batch`` new leaves for a Python evaluator, at most ``limit`` simulations in
-    all. Terminal and solved leaves are backed up at once. Returns ``(leaves, simulations)``."""
+    all. Terminal and solved leaves are backed up at once. Returns ``(leaves, simulations)``.
+    (Leaves are expanded when their evaluation comes back, so none is ever seen unexpanded.)"""
     nodes = tree.nodes
     gathered, simulations = 0, 0
     while gathered < batch and simulations < limit and nodes.proven[ROOT] == UNKNOWN:
@@ -167,7 +181,7 @@ def gather_leaves(tree, bb, st, t, params, gumbel, root_value, schedule, done, l
         leaf, depth, kind, n = descend(
             nodes, bb, st, t, params, gumbel, root_value, considered, ws_moves, ws_replies,
             ws_scratch)
-        if kind != LEAF_NEW:
+        if kind == LEAF_TERMINAL or kind == LEAF_PROVEN:
             backup(nodes, leaf, proven_value(nodes.proven[leaf]))
             simulations += 1
         elif nodes.in_flight[leaf] > 0:
@@ -189,17 +203,17 @@ def gather_leaves(tree, bb, st, t, params, gumbel, root_value, schedule, done, l
 
 @njit(cache=True)
 def finish_leaves(tree, leaf_nodes, leaf_moves, leaf_counts, values, priors, count):
-    """Expand and back up the gathered leaves with their evaluations. False if the tree is full
-    (the remaining leaves are released unvisited)."""
-    full = False
+    """Expand and back up the gathered leaves with their evaluations. Returns how many were
+    released unvisited because the tree is full (0 when all fit): their simulations did not run."""
+    released = 0
     for i in range(count):
         leaf = leaf_nodes[i]
         add_in_flight(tree.nodes, leaf, -1)
-        if full or not expand(tree, leaf, leaf_moves[i], priors[i], leaf_counts[i]):
-            full = True
+        if released or not expand(tree, leaf, leaf_moves[i], priors[i], leaf_counts[i]):
+            released += 1
             continue
         backup(tree.nodes, leaf, values[i])
-    return not full
+    return released
 
 
 @njit(cache=True)

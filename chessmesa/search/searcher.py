@@ -32,7 +32,7 @@ from chessmesa.search.tree import (
 )
 
 DEFAULT_GUMBEL_SIMULATIONS = 1000  # the Sequential Halving schedule of a search with no sims budget
-NODES_PER_SIMULATION = 40  # typical children per expansion: the tree's first capacity per simulation
+NODES_PER_SIMULATION = 16  # the tree's first capacity per simulation; a middlegame search uses ~7
 DEFAULT_MAX_NODES = 16_000_000  # about 600 MB of tree
 
 
@@ -340,10 +340,11 @@ class MCTS:
                 values, priors = self.evaluator(
                     ws.leaf_bb[:gathered], ws.leaf_st[:gathered], ws.leaf_repetitions[:gathered],
                     ws.leaf_moves[:gathered], ws.leaf_counts[:gathered])
-                if not finish_leaves(tree, ws.leaf_nodes, ws.leaf_moves, ws.leaf_counts,
-                                     np.asarray(values, dtype=np.float64),
-                                     np.asarray(priors, dtype=np.float64), gathered):
-                    return ran, TREE_FULL
+                released = finish_leaves(tree, ws.leaf_nodes, ws.leaf_moves, ws.leaf_counts,
+                                         np.asarray(values, dtype=np.float64),
+                                         np.asarray(priors, dtype=np.float64), gathered)
+                if released:
+                    return ran + simulations - released, TREE_FULL
             ran += simulations
         return ran, ROOT_SOLVED if self._tree.nodes["proven"][ROOT] != UNKNOWN else RUNNING
 
