@@ -22,10 +22,12 @@ from chessmesa.core.convert import (
     IllegalMoveError, arrays_from_board, fen_from_arrays, match_move, move_from_chess,
     move_to_chess, parse_fen,
 )
-from chessmesa.core.layout import EP, EP_CAPTURE, HASH, HIST, MAX_PLY, NO_SQUARE, PLY, U_MOVE, UNDO, UNDO_SIZE
+from chessmesa.core.layout import (
+    EP, EP_CAPTURE, HASH, HIST, MAX_MOVES, MAX_PLY, NO_SQUARE, PLY, U_MOVE, UNDO, UNDO_SIZE,
+)
 from chessmesa.core.movegen import in_check, legal_moves
 from chessmesa.core.position import make_move, unmake_move
-from chessmesa.core.status import STATUS_NAMES, game_status, repetition_count
+from chessmesa.core.status import STATUS_NAMES, position_status, repetition_count
 from chessmesa.core.tables import get_tables
 
 # history deeper than the fifty-move window can never repeat, so conversion keeps at most this much
@@ -122,7 +124,7 @@ class Position:
     def status(self) -> str:
         """``ongoing``, ``checkmate``, ``stalemate``, ``insufficient_material``, ``fifty_moves``
         or ``threefold_repetition``."""
-        code = game_status(self.bb, self.st, self.is_check(), len(self.legal_moves()))
+        code, _ = position_status(self.bb, self.st, self.tables, np.empty(MAX_MOVES, np.int64))
         return STATUS_NAMES[code]
 
     def fen(self) -> str:

@@ -4,6 +4,8 @@ FEN text is parsed by python-chess (the reference for the notation); this module
 that make a position safe to search, each failing with a one-line message naming what is wrong.
 """
 
+from functools import lru_cache
+
 import chess
 import numpy as np
 
@@ -93,34 +95,33 @@ def arrays_from_board(board: chess.Board) -> tuple[np.ndarray, np.ndarray]:
     return bb, st
 
 
+# the FEN letter of each piece code (colour * 8 + type), "1" for an empty square
+_FEN_LETTERS = np.frombuffer(b"1PNBRQK11pnbrqk1", dtype=np.uint8)
+
+
 def board_fen_from_arrays(st: np.ndarray) -> str:
-    """The piece placement field of the FEN."""
-    rows = []
-    for rank in range(7, -1, -1):
-        row, empty = "", 0
-        for file in range(8):
-            piece = int(st[BOARD + rank * 8 + file])
-            if piece == 0:
-                empty += 1
-                continue
-            if empty:
-                row += str(empty)
-                empty = 0
-            symbol = " pnbrqk"[piece & 7]
-            row += symbol.upper() if piece >> 3 == WHITE else symbol
-        rows.append(row + (str(empty) if empty else ""))
-    return "/".join(rows)
+    """The piece placement field of the FEN.
+
+    >>> from chessmesa.core import Position
+    >>> board_fen_from_arrays(Position().st)
+    'rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR'
+    """
+    squares = _FEN_LETTERS[st[BOARD:BOARD + 64]].reshape(8, 8)[::-1].tobytes().decode()
+    placement = "/".join(squares[start:start + 8] for start in range(0, 64, 8))
+    for run in range(8, 1, -1):  # runs of empty squares, longest first
+        placement = placement.replace("1" * run, str(run))
+    return placement
 
 
 def fen_from_arrays(st: np.ndarray, ep_legal: bool) -> str:
     """The full FEN; the en passant square is written only when ``ep_legal`` (python-chess's
     default), which the caller decides from the legal moves."""
-    castling = "".join(
-        symbol for symbol, bit in zip("KQkq", (WK, WQ, BK, BQ)) if st[CASTLING] & bit
-    ) or "-"
-    ep = chess.SQUARE_NAMES[int(st[EP])] if ep_legal and st[EP] != NO_SQUARE else "-"
+    rights, ep_square = int(st[CASTLING]), int(st[EP])
+    castling = "".join(symbol for symbol, bit in zip("KQkq", (WK, WQ, BK, BQ)) if rights & bit) or "-"
+    ep = chess.SQUARE_NAMES[ep_square] if ep_legal and ep_square != NO_SQUARE else "-"
     side = "w" if st[SIDE] == WHITE else "b"
-    return f"{board_fen_from_arrays(st)} {side} {castling} {ep} {st[HALFMOVE]} {st[FULLMOVE]}"
+    return (f"{board_fen_from_arrays(st)} {side} {castling} {ep} {int(st[HALFMOVE])} "
+            f"{int(st[FULLMOVE])}")
 
 
 def move_to_chess(move: int) -> chess.Move:
@@ -135,7 +136,13 @@ def move_to_chess(move: int) -> chess.Move:
     return chess.Move(move & 63, (move >> 6) & 63, promotion)
 
 
+@lru_cache(maxsize=None)
 def move_to_uci(move: int) -> str:
+    """A move code in UCI notation (cached: every search result names all its root moves).
+
+    >>> move_to_uci(12 | 28 << 6 | 1 << 12)
+    'e2e4'
+    """
     return move_to_chess(move).uci()
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from numba import njit
 
 from chessmesa.core.bits import popcount
+from chessmesa.core.movegen import generate_legal, in_check
 from chessmesa.core.layout import (
     BISHOP, COLOR_BB, HALFMOVE, HASH, HIST, KING, KNIGHT, PAWN, PLY, QUEEN, ROOK, WHITE, BLACK,
 )
@@ -73,3 +74,11 @@ def game_status(bb, st, in_check, n_legal):
     if repetition_count(bb, st) >= 3:
         return THREEFOLD_REPETITION
     return ONGOING
+
+
+@njit(cache=True)
+def position_status(bb, st, t, moves):
+    """``(status code, legal move count)`` of the position; its legal moves are left in
+    ``moves``."""
+    n = generate_legal(bb, st, t, moves)
+    return game_status(bb, st, in_check(bb, st, t), n), n

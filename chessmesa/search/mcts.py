@@ -92,8 +92,8 @@ def has_mate_in_one(bb, st, t, moves, n, replies):
 @njit(cache=True)
 def descend(nodes, bb, st, t, params, gumbel, root_value, considered_visit, moves, replies,
             scratch, node=ROOT, depth=0):
-    """Walk from ``node`` (the root; ``depth`` moves made to reach it) to a leaf, making the moves
-    on ``bb``/``st``.
+    """Walk down to a leaf from ``node`` (by default the root; ``depth`` moves already made on
+    ``bb``/``st`` to reach it), making the moves on ``bb``/``st``.
 
     Returns ``(leaf, depth, kind, n_moves)``; for a new or seen leaf ``moves[:n_moves]`` holds its
     legal moves; a terminal leaf, or one whose side to move mates at once, is marked solved here.
@@ -229,13 +229,6 @@ def prove_root_mates(nodes, bb, st, t, moves):
         if nodes.proven[child] == LOSS:
             return True
     return False
-
-
-@njit(cache=True)
-def root_status(bb, st, t, moves):
-    """``(status code, legal move count)`` of the root position."""
-    n = generate_legal(bb, st, t, moves)
-    return game_status(bb, st, in_check(bb, st, t), n), n
 
 
 @njit(cache=True)

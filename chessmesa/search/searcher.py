@@ -18,10 +18,10 @@ import chess
 import numpy as np
 
 from chessmesa.core import Position, move_to_uci
-from chessmesa.core.status import ONGOING, STATUS_NAMES
+from chessmesa.core.status import ONGOING, STATUS_NAMES, position_status
 from chessmesa.search.mcts import (
     ROOT_SOLVED, RUNNING, TREE_FULL, Workspace, finish_leaves, gather_leaves,
-    prove_root_mates, root_status, run_simulations, static_leaf_evaluations,
+    prove_root_mates, run_simulations, static_leaf_evaluations,
 )
 from chessmesa.search.evaluate import quiescence_buffer
 from chessmesa.search.params import SearchParams
@@ -34,6 +34,7 @@ from chessmesa.search.tree import (
 DEFAULT_GUMBEL_SIMULATIONS = 1000  # the Sequential Halving schedule of a search with no sims budget
 NODES_PER_SIMULATION = 16  # the tree's first capacity per simulation; a middlegame search uses ~7
 DEFAULT_MAX_NODES = 16_000_000  # about 600 MB of tree
+NO_SCHEDULE = np.zeros(1, dtype=np.int64)
 
 
 def value_to_cp(value: float) -> int:
@@ -182,8 +183,8 @@ class MCTS:
             raise ValueError("a search needs sims, a movetime or a stop event")
         start = time.perf_counter()
         position = position.copy() if isinstance(position, Position) else Position.from_board(position)
-        status, n_legal = root_status(position.bb, position.st, position.tables,
-                                      self._workspace.moves)
+        status, _ = position_status(position.bb, position.st, position.tables,
+                                    self._workspace.moves)
         if status != ONGOING:
             return [self._terminal_result(position, STATUS_NAMES[status])]
         self._prepare_root(position, reuse, budgets[-1] if budgets else None)
@@ -230,10 +231,13 @@ class MCTS:
             self._expand_root(position)
         root = self._root
         n = self._tree.nodes["num_children"][ROOT]
-        rng = np.random.default_rng([self.params.seed, position.hash])
-        root.gumbel = rng.gumbel(size=n) if self.params.gumbel else np.zeros(n)
-        self._schedule = considered_visits(
-            min(self.params.gumbel_m, n), planned_sims or DEFAULT_GUMBEL_SIMULATIONS)
+        if self.params.gumbel:
+            rng = np.random.default_rng([self.params.seed, position.hash])
+            root.gumbel = rng.gumbel(size=n)
+            self._schedule = considered_visits(
+                min(self.params.gumbel_m, n), planned_sims or DEFAULT_GUMBEL_SIMULATIONS)
+        else:  # PUCT reads neither
+            root.gumbel, self._schedule = np.zeros(n), NO_SCHEDULE
 
     def _expand_root(self, position: Position) -> None:
         ws, tree = self._workspace, self._tree
