@@ -28,10 +28,9 @@ def choose_move(result, temperature: float, rng: np.random.Generator) -> int:
     >>> choose_move(result, 0.0, np.random.default_rng(0))
     8
     """
-    visits = result.visits.astype(np.float64)
-    if temperature == 0 or visits.sum() == 0:
+    if temperature == 0 or result.visits.sum() == 0:
         return int(result.move_codes[result.moves.index(result.best_move)])
-    cumulative = np.cumsum(visits ** (1.0 / temperature))
+    cumulative = np.cumsum(result.visits.astype(np.float64) ** (1.0 / temperature))
     return int(result.move_codes[np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right")])
 
 
