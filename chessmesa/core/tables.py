@@ -34,32 +34,25 @@ from chessmesa.core.layout import ONE, ZERO
 # the name gone an upgraded checkout would fail on its stale cache instead of recompiling.
 Tables = namedtuple("Tables", [])
 
-# where each table starts in the flat array, and its length
-_SECTIONS = (
-    ("KNIGHT", 64),  # squares a knight on sq attacks
-    ("KING", 64),
-    ("PAWN", 2 * 64),  # [64 * colour + sq]: squares a pawn of that colour on sq attacks
-    ("BETWEEN", 64 * 64),  # [64 * a + b]: squares strictly between two aligned squares, else 0
-    ("LINE", 64 * 64),  # [64 * a + b]: the whole line through two aligned squares, else 0
-    ("CASTLE_KEEP", 64),  # castling rights that survive a move from or to the square
-    ("ZOBRIST", 781),  # Polyglot keys
-    ("ROOK_MASK", 64), ("ROOK_MAGIC", 64), ("ROOK_SHIFT", 64), ("ROOK_OFFSET", 64),
-    ("BISHOP_MASK", 64), ("BISHOP_MAGIC", 64), ("BISHOP_SHIFT", 64), ("BISHOP_OFFSET", 64),
-    ("ROOK_TABLE", 102_400),  # the sum over squares of 2 ** (relevant occupancy bits)
-    ("BISHOP_TABLE", 5_248),
-)
-_STARTS = dict(zip([name for name, _ in _SECTIONS],
-                   np.cumsum([0] + [size for _, size in _SECTIONS[:-1]]).tolist()))
-KNIGHT_AT, KING_AT, PAWN_AT = _STARTS["KNIGHT"], _STARTS["KING"], _STARTS["PAWN"]
-BETWEEN_AT, LINE_AT, CASTLE_KEEP_AT = _STARTS["BETWEEN"], _STARTS["LINE"], _STARTS["CASTLE_KEEP"]
-ZOBRIST_AT = _STARTS["ZOBRIST"]
-ROOK_MASK_AT, ROOK_MAGIC_AT = _STARTS["ROOK_MASK"], _STARTS["ROOK_MAGIC"]
-ROOK_SHIFT_AT, ROOK_OFFSET_AT, ROOK_TABLE_AT = (
-    _STARTS["ROOK_SHIFT"], _STARTS["ROOK_OFFSET"], _STARTS["ROOK_TABLE"])
-BISHOP_MASK_AT, BISHOP_MAGIC_AT = _STARTS["BISHOP_MASK"], _STARTS["BISHOP_MAGIC"]
-BISHOP_SHIFT_AT, BISHOP_OFFSET_AT, BISHOP_TABLE_AT = (
-    _STARTS["BISHOP_SHIFT"], _STARTS["BISHOP_OFFSET"], _STARTS["BISHOP_TABLE"])
-TABLES_SIZE = sum(size for _, size in _SECTIONS)
+# where each table starts in the flat array, in order
+KNIGHT_AT = 0  # [sq]: squares a knight on sq attacks
+KING_AT = KNIGHT_AT + 64
+PAWN_AT = KING_AT + 64  # [64 * colour + sq]: squares a pawn of that colour on sq attacks
+BETWEEN_AT = PAWN_AT + 2 * 64  # [64 * a + b]: squares strictly between aligned a and b, else 0
+LINE_AT = BETWEEN_AT + 64 * 64  # [64 * a + b]: the whole line through aligned a and b, else 0
+CASTLE_KEEP_AT = LINE_AT + 64 * 64  # [sq]: castling rights surviving a move from or to sq
+ZOBRIST_AT = CASTLE_KEEP_AT + 64  # the 781 Polyglot keys
+ROOK_MASK_AT = ZOBRIST_AT + 781  # then per square: mask, magic, shift, offset into the table
+ROOK_MAGIC_AT = ROOK_MASK_AT + 64
+ROOK_SHIFT_AT = ROOK_MAGIC_AT + 64
+ROOK_OFFSET_AT = ROOK_SHIFT_AT + 64
+BISHOP_MASK_AT = ROOK_OFFSET_AT + 64
+BISHOP_MAGIC_AT = BISHOP_MASK_AT + 64
+BISHOP_SHIFT_AT = BISHOP_MAGIC_AT + 64
+BISHOP_OFFSET_AT = BISHOP_SHIFT_AT + 64
+ROOK_TABLE_AT = BISHOP_OFFSET_AT + 64  # 102,400 entries: the sum over squares of 2 ** mask bits
+BISHOP_TABLE_AT = ROOK_TABLE_AT + 102_400
+TABLES_SIZE = BISHOP_TABLE_AT + 5_248
 
 ROOK_DIRECTIONS = np.array([[1, 0], [-1, 0], [0, 1], [0, -1]], dtype=np.int64)
 BISHOP_DIRECTIONS = np.array([[1, 1], [1, -1], [-1, 1], [-1, -1]], dtype=np.int64)
@@ -248,14 +241,20 @@ def get_tables() -> np.ndarray:
     if not np.array_equal(cached, [rook[1], bishop[1]]):
         _save_magics(np.array([rook[1], bishop[1]]))
     between_squares, line_squares = _lines(ROOK_DIRECTIONS, BISHOP_DIRECTIONS)
-    sections = [
-        _leaper_attacks(KNIGHT_STEPS), _leaper_attacks(KING_STEPS), pawn, between_squares,
-        line_squares, _castle_keep(), np.array(chess.polyglot.POLYGLOT_RANDOM_ARRAY, dtype=np.uint64),
-        *rook[:4], *bishop[:4], rook[4], bishop[4],
+    placed = [
+        (KNIGHT_AT, _leaper_attacks(KNIGHT_STEPS)), (KING_AT, _leaper_attacks(KING_STEPS)),
+        (PAWN_AT, pawn), (BETWEEN_AT, between_squares), (LINE_AT, line_squares),
+        (CASTLE_KEEP_AT, _castle_keep()),
+        (ZOBRIST_AT, np.array(chess.polyglot.POLYGLOT_RANDOM_ARRAY, dtype=np.uint64)),
+        (ROOK_MASK_AT, rook[0]), (ROOK_MAGIC_AT, rook[1]), (ROOK_SHIFT_AT, rook[2]),
+        (ROOK_OFFSET_AT, rook[3]), (BISHOP_MASK_AT, bishop[0]), (BISHOP_MAGIC_AT, bishop[1]),
+        (BISHOP_SHIFT_AT, bishop[2]), (BISHOP_OFFSET_AT, bishop[3]),
+        (ROOK_TABLE_AT, rook[4]), (BISHOP_TABLE_AT, bishop[4]),
     ]
-    for (name, size), section in zip(_SECTIONS, sections):
-        assert section.size == size, f"table {name}: {section.size} entries, expected {size}"
-    t = np.concatenate([section.astype(np.uint64).ravel() for section in sections])
+    t = np.zeros(TABLES_SIZE, dtype=np.uint64)
+    for (start, section), (end, _) in zip(placed, placed[1:] + [(TABLES_SIZE, None)]):
+        assert start + section.size == end, f"the table at {start} has {section.size} entries"
+        t[start:end] = section.astype(np.uint64).ravel()
     t.flags.writeable = False
     return t
 
