@@ -1,4 +1,4 @@
-"""Shared test fixtures: the third-party data beside the checkout, and seeded random games."""
+"""Shared test fixtures: the third-party data shipped in ``data/``, and seeded random games."""
 
 from __future__ import annotations
 
@@ -9,16 +9,13 @@ import chess
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
 DATA = REPO / "data"
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """``../shared/data`` (CI clones the repository with ``shared/`` beside it)."""
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"test data not found at {SHARED_DATA}: clone the repository beside shared/")
-    return SHARED_DATA
+def repo_data() -> Path:
+    """``data/``: the third-party test data shipped with the repository (provenance in its SOURCES.md)."""
+    return DATA
 
 
 def random_game_boards(seed: int, max_plies: int = 300):

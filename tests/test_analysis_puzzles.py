@@ -89,8 +89,8 @@ def test_read_puzzles_headerless_and_lichess_header_and_errors():
         read_puzzles(io.StringIO(f"{TWO_MATES.fen},g8h8 a1a8,900\n{TWO_MATES.fen},g8h8 a1a9,900\n"))
 
 
-def test_stratified_subset_is_seeded_and_proportional(shared_data):
-    pool = read_puzzles(shared_data / "puzzles" / "lichess_puzzles.csv")
+def test_stratified_subset_is_seeded_and_proportional(repo_data):
+    pool = read_puzzles(repo_data / "puzzles" / "lichess_puzzles.csv")
     subset = stratified_subset(pool, 100, seed=3)
     assert len(subset) == 100 and subset == stratified_subset(pool, 100, seed=3)
     assert subset != stratified_subset(pool, 100, seed=4)
@@ -98,11 +98,11 @@ def test_stratified_subset_is_seeded_and_proportional(shared_data):
     assert abs(sum(p.rating < 1500 for p in subset) / 100 - low) < 0.06
 
 
-def test_cli_puzzles_json_and_bad_input(tmp_path, shared_data):
+def test_cli_puzzles_json_and_bad_input(tmp_path, repo_data):
     runner = CliRunner()
     out = tmp_path / "puzzles.json"
     result = runner.invoke(main, ["analyze", "puzzles", "--engine", "greedy", "--puzzles",
-                                  str(shared_data / "puzzles" / "lichess_puzzles.csv"), "--limit", "6",
+                                  str(repo_data / "puzzles" / "lichess_puzzles.csv"), "--limit", "6",
                                   "--json", "--out", str(out), "--plot", str(tmp_path / "p.png")])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
@@ -112,5 +112,5 @@ def test_cli_puzzles_json_and_bad_input(tmp_path, shared_data):
     missing = runner.invoke(main, ["analyze", "puzzles", "--engine", "greedy", "--puzzles", "nope.csv"])
     assert missing.exit_code == 2 and "nope.csv" in missing.output
     bad_spec = runner.invoke(main, ["analyze", "puzzles", "--engine", "nosuchkind", "--puzzles",
-                                    str(shared_data / "puzzles" / "lichess_puzzles.csv")])
+                                    str(repo_data / "puzzles" / "lichess_puzzles.csv")])
     assert bad_spec.exit_code == 2 and "nosuchkind" in bad_spec.output

@@ -78,10 +78,10 @@ def _pgn_boards(game):
         yield board.copy(stack=True)
 
 
-def test_lichess_games_match_python_chess(shared_data):
+def test_lichess_games_match_python_chess(repo_data):
     seen: set[str] = set()
     compared = 0
-    with open(shared_data / "games" / "lichess_2021-10_sample.pgn") as pgn:
+    with open(repo_data / "games" / "lichess_2021-10_sample.pgn") as pgn:
         while compared < 10_000:
             game = chess.pgn.read_game(pgn)
             if game is None:

@@ -32,10 +32,10 @@ CONTRACT = {  # DESIGN.md, "Dataset (public contract)"
 BUDGETS = (4, 8, 16)
 
 
-def pgn_config(shared_data, **changes) -> GenerateConfig:
+def pgn_config(repo_data, **changes) -> GenerateConfig:
     """Positions from recorded games: the reference config of the cross-backend comparisons."""
     settings = dict(positions=400, budgets=BUDGETS, skip_plies=4, sample_rate=0.5, shard_size=50,
-                    sources=(SourceSpec.parse(f"pgn:{shared_data / 'games/lichess_2021-10_sample.pgn'}"),))
+                    sources=(SourceSpec.parse(f"pgn:{repo_data / 'games/lichess_2021-10_sample.pgn'}"),))
     return GenerateConfig(**{**settings, **changes})
 
 
@@ -51,10 +51,10 @@ def selfplay_data(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def pgn_reference(tmp_path_factory, shared_data):
+def pgn_reference(tmp_path_factory, repo_data):
     """The PGN dataset made by one local worker: what every other way of running must match."""
     out = tmp_path_factory.mktemp("data") / "pgn"
-    generate(pgn_config(shared_data), out, workers=1)
+    generate(pgn_config(repo_data), out, workers=1)
     return pq.read_table(shard_paths(out))
 
 
@@ -187,16 +187,16 @@ def test_one_and_two_workers_give_the_same_rows(tmp_path):
     assert tables[0].num_rows == 150 and tables[0].equals(tables[1])
 
 
-def test_two_workers_match_the_reference(tmp_path, shared_data, pgn_reference):
-    generate(pgn_config(shared_data), tmp_path / "two", workers=2)
+def test_two_workers_match_the_reference(tmp_path, repo_data, pgn_reference):
+    generate(pgn_config(repo_data), tmp_path / "two", workers=2)
     assert pq.read_table(shard_paths(tmp_path / "two")).equals(pgn_reference)
 
 
-def test_ray_backend_gives_the_same_rows(tmp_path, shared_data, pgn_reference):
+def test_ray_backend_gives_the_same_rows(tmp_path, repo_data, pgn_reference):
     ray = pytest.importorskip("ray")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
-        report = generate(pgn_config(shared_data), tmp_path / "ray", workers=2, backend="ray")
+        report = generate(pgn_config(repo_data), tmp_path / "ray", workers=2, backend="ray")
     finally:
         ray.shutdown()
     assert report.backend == "ray" and report.workers == 2
@@ -266,9 +266,9 @@ def test_config_errors():
         GenerateConfig(positions=1, sample_rate=0)
 
 
-def test_tasks_take_turns_between_sources(shared_data):
-    config = pgn_config(shared_data, sources=(SourceSpec("selfplay"),
-                                              SourceSpec.parse(f"epd:{shared_data / 'tactics/wac.epd'}")))
+def test_tasks_take_turns_between_sources(repo_data):
+    config = pgn_config(repo_data, sources=(SourceSpec("selfplay"),
+                                              SourceSpec.parse(f"epd:{repo_data / 'tactics/wac.epd'}")))
     plan = TaskPlan(config)
     turns = [(plan.task(i).source, plan.task(i).number) for i in range(26)]
     assert turns[:4] == [(0, 0), (1, 0), (0, 1), (1, 1)]

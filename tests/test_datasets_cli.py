@@ -19,10 +19,10 @@ from chessmesa.datasets import (
 CLI = [sys.executable, "-m", "chessmesa.cli"]
 
 
-def pgn_args(shared_data, out, positions=1200):
+def pgn_args(repo_data, out, positions=1200):
     """A run long enough (a few seconds) to be stopped after its first shard."""
     return ["generate", "--out", str(out), "--positions", str(positions), "--budgets", "16,32,64",
-            "--source", f"pgn:{shared_data / 'games/lichess_2021-10_sample.pgn'}", "--skip-plies", "4",
+            "--source", f"pgn:{repo_data / 'games/lichess_2021-10_sample.pgn'}", "--skip-plies", "4",
             "--sample-rate", "0.5", "--shard-size", "50", "--seed", "5"]
 
 
@@ -52,9 +52,9 @@ def invoke(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
-def test_sigkill_then_resume_gives_exactly_n_valid_positions(tmp_path, shared_data):
+def test_sigkill_then_resume_gives_exactly_n_valid_positions(tmp_path, repo_data):
     out = tmp_path / "killed"
-    start_and_stop_after_first_shard([*pgn_args(shared_data, out), "--workers", "1"], out, signal.SIGKILL)
+    start_and_stop_after_first_shard([*pgn_args(repo_data, out), "--workers", "1"], out, signal.SIGKILL)
     manifest = read_manifest(out)
     assert not manifest["complete"] and 0 < manifest["counts"]["positions"] < 1200
     resumed = subprocess.run([*CLI, "generate", "--out", str(out), "--resume", "--workers", "2", "--json"],
@@ -65,14 +65,14 @@ def test_sigkill_then_resume_gives_exactly_n_valid_positions(tmp_path, shared_da
     # the same rows as a run that was never killed
     config = GenerateConfig(positions=1200, budgets=(16, 32, 64), skip_plies=4, sample_rate=0.5,
                             shard_size=50, seed=5, sources=(SourceSpec.parse(
-                                f"pgn:{shared_data / 'games/lichess_2021-10_sample.pgn'}"),))
+                                f"pgn:{repo_data / 'games/lichess_2021-10_sample.pgn'}"),))
     generate(config, tmp_path / "whole", workers=2)
     assert pq.read_table(shard_paths(out)).equals(pq.read_table(shard_paths(tmp_path / "whole")))
 
 
-def test_ctrl_c_stops_after_saving_a_shard(tmp_path, shared_data):
+def test_ctrl_c_stops_after_saving_a_shard(tmp_path, repo_data):
     out = tmp_path / "stopped"
-    process = start_and_stop_after_first_shard([*pgn_args(shared_data, out, 5000), "--workers", "2"],
+    process = start_and_stop_after_first_shard([*pgn_args(repo_data, out, 5000), "--workers", "2"],
                                                out, signal.SIGINT)
     stderr = process.stderr.read()
     assert process.returncode == 130, stderr

@@ -27,10 +27,10 @@ def random_positions(count: int, seed: int = 3) -> list[chess.Board]:
     return boards
 
 
-def puzzles_ending_in_mate(shared_data, solver_moves: int, limit: int) -> list[tuple[chess.Board, str]]:
+def puzzles_ending_in_mate(repo_data, solver_moves: int, limit: int) -> list[tuple[chess.Board, str]]:
     """(position after the setup move, first solution move) of Lichess puzzles that mate in N."""
     found = []
-    with open(shared_data / "puzzles" / "lichess_puzzles.csv") as handle:
+    with open(repo_data / "puzzles" / "lichess_puzzles.csv") as handle:
         for fen, moves, _rating in csv.reader(handle):
             moves = moves.split()
             if len(moves) != 2 * solver_moves:
@@ -102,8 +102,8 @@ def test_anytime_snapshots_equal_separate_searches():
         assert snapshot.best_move == alone.best_move
 
 
-def test_mate_in_one_is_played_at_any_budget(shared_data):
-    cases = puzzles_ending_in_mate(shared_data, 1, 40)
+def test_mate_in_one_is_played_at_any_budget(repo_data):
+    cases = puzzles_ending_in_mate(repo_data, 1, 40)
     assert len(cases) >= 20
     for board, _ in cases:
         for sims in (1, 8):
@@ -114,8 +114,8 @@ def test_mate_in_one_is_played_at_any_budget(shared_data):
             assert result.proven == "win"
 
 
-def test_mates_in_two_within_two_thousand_simulations(shared_data):
-    cases = puzzles_ending_in_mate(shared_data, 2, 25)
+def test_mates_in_two_within_two_thousand_simulations(repo_data):
+    cases = puzzles_ending_in_mate(repo_data, 2, 25)
     assert len(cases) >= 15
     solved = 0
     for board, _ in cases:

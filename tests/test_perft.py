@@ -8,14 +8,14 @@ from chessmesa.core.perft_suite import read_perft_suite
 NORMAL_LIMIT = 10_000_000
 
 
-def _suite_cases(shared_data_dir, low, high):
-    entries = read_perft_suite(shared_data_dir / "perft" / "perft_suite.epd")
+def _suite_cases(repo_data_dir, low, high):
+    entries = read_perft_suite(repo_data_dir / "perft" / "perft_suite.epd")
     return [(fen, depth, nodes) for fen, counts in entries
             for depth, nodes in counts.items() if low < nodes <= high]
 
 
-def test_suite_counts_up_to_ten_million(shared_data):
-    cases = _suite_cases(shared_data, 0, NORMAL_LIMIT)
+def test_suite_counts_up_to_ten_million(repo_data):
+    cases = _suite_cases(repo_data, 0, NORMAL_LIMIT)
     assert len(cases) > 700
     wrong = []
     for fen, depth, expected in cases:
@@ -27,8 +27,8 @@ def test_suite_counts_up_to_ten_million(shared_data):
 
 
 @pytest.mark.slow
-def test_suite_deeper_counts(shared_data):
-    cases = _suite_cases(shared_data, NORMAL_LIMIT, 200_000_000)
+def test_suite_deeper_counts(repo_data):
+    cases = _suite_cases(repo_data, NORMAL_LIMIT, 200_000_000)
     assert cases
     for fen, depth, expected in cases:
         position = Position(fen)
