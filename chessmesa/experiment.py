@@ -131,6 +131,7 @@ class Experiment:
 
     def generate(self) -> None:
         from chessmesa.datasets import GenerateConfig, SourceSpec, generate
+        from chessmesa.datasets.manifest import MANIFEST
 
         config = GenerateConfig(positions=self.config.positions, budgets=self.config.budgets,
                                 sources=(SourceSpec.parse(f"selfplay:{OPENINGS}"),),
@@ -145,7 +146,7 @@ class Experiment:
                 done[0] = positions
 
             generate(config, self.data_dir, workers=self.workers,
-                     resume=(self.data_dir / "manifest.json").exists(), progress=on_progress)
+                     resume=(self.data_dir / MANIFEST).exists(), progress=on_progress)
 
     def train(self) -> None:
         from chessmesa.nn.train import TrainConfig, is_finished, train

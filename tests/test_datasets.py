@@ -112,7 +112,7 @@ def test_reader_errors_are_one_line_value_errors(selfplay_data, tmp_path):
         load_dataset(selfplay_data, columns=["nope"])
     with pytest.raises(DatasetError, match="does not exist"):
         load_dataset(tmp_path / "missing")
-    with pytest.raises(DatasetError, match="manifest.json not found"):
+    with pytest.raises(DatasetError, match="_manifest.json not found"):
         read_manifest(tmp_path)
     assert load_dataset(selfplay_data, budget=8, columns=["fen", "visits"]).num_rows == 60
 

@@ -28,7 +28,7 @@ def pgn_args(repo_data, out, positions=1200):
 
 def committed_shards(out) -> int:
     try:
-        return len(json.loads((out / "manifest.json").read_text())["shards"])
+        return len(json.loads((out / "_manifest.json").read_text())["shards"])
     except (OSError, ValueError):  # not written yet (it is replaced atomically: never half)
         return 0
 

@@ -20,7 +20,7 @@ _OWNED_KEYS = {"sims": "--budgets", "movetime": "--budgets", "seed": "--seed",
 # command-line options that are GenerateConfig fields (the rest only decide how fast rows come)
 _CONFIG_OPTIONS = ("positions", "budgets", "sources", "seed", "engine", "skip_plies", "sample_rate",
                    "max_plies", "temperature", "temperature_plies", "play_sims", "play_noise",
-                   "label_noise", "shard_size", "bad_lines")
+                   "label_noise", "shard_size", "bad_lines", "holdout", "reference")
 
 
 @main.command()
@@ -60,6 +60,12 @@ _CONFIG_OPTIONS = ("positions", "budgets", "sources", "seed", "engine", "skip_pl
 @click.option("--bad-lines", type=click.Choice(["skip", "error"]), default="skip", show_default=True,
               help="Bad lines (or games) of source files: skip and count them as the workers meet "
                    "them, or check every one before any search and stop at the first.")
+@click.option("--holdout", type=click.FloatRange(0, 1, max_open=True), default=0.1, show_default=True,
+              help="Share of the games held out (the split column): training never sees them.")
+@click.option("--reference", type=click.IntRange(1), metavar="SIMS",
+              help="Also label every held-out position with an independent reference search of "
+                   "SIMS simulations (its own seed and root noise), which the analyses score "
+                   "every player against.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def generate(out, workers, backend, ray_address, resume, as_json, **options):
     """Label positions with the searcher at several budgets into a dataset folder.
@@ -203,6 +209,9 @@ def info(directory, as_json):
     console.print("sampling   " + ", ".join(f"{key}={config[key]}" for key in (
         "skip_plies", "sample_rate", "max_plies", "temperature", "temperature_plies", "play_sims",
         "play_noise", "label_noise")))
+    reference = config.get("reference")
+    console.print(f"split      {config['holdout']:.0%} of the games held out; reference search: "
+                  + (f"{reference} simulations on the held-out positions" if reference else "none"))
     console.print(f"made by    chessmesa {summary['chessmesa_version']} "
                   f"(schema {summary['schema_version']}), "
                   f"created {summary['created']}, {len(summary['runs'])} run(s)")
@@ -234,6 +243,22 @@ def validate(directory, recheck, as_json):
     else:
         console.print(f"{directory}: valid")
     sys.exit(1 if problems else 0)
+
+
+@dataset.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+def upgrade(directory):
+    """Rewrite a dataset of schema version 1 as version 2, in place: a split column by game and
+    a manifest that Parquet readers skip. Labels are kept; no reference search is added."""
+    from chessmesa.datasets import DatasetError
+    from chessmesa.datasets.upgrade import upgrade_dataset
+
+    try:
+        manifest = upgrade_dataset(directory)
+    except DatasetError as error:
+        raise BadInput(str(error)) from None
+    console.print(f"{directory}: schema version {manifest['schema_version']}, "
+                  f"{manifest['counts']['positions']:,} positions")
 
 
 def _size(count: int) -> str:

@@ -1,6 +1,6 @@
 """Search-labelled datasets: generation, storage, reading and checking.
 
-A dataset is a folder with ``manifest.json`` and Parquet shards ``part-00000.parquet``, ...; one
+A dataset is a folder with ``_manifest.json`` and Parquet shards ``part-00000.parquet``, ...; one
 row per (position, budget), columns in :mod:`chessmesa.datasets.schema`. Plain pyarrow, pandas,
 polars or duckdb read the shards; chessmesa adds the manifest's checks.
 

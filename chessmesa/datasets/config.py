@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from chessmesa.datasets.errors import DatasetError, SourceError
+from chessmesa.datasets.split import DEFAULT_HOLDOUT
 from chessmesa.search.params import SearchParams
 
 #: Source kinds: games played by the searcher, random games, position files, recorded games.
@@ -23,8 +24,11 @@ SOURCE_KINDS = ("selfplay", "random", "epd", "fen", "pgn")
 #: Kinds whose file is required (for ``selfplay`` and ``random`` a file is an optional opening book).
 FILE_KINDS = ("epd", "fen", "pgn")
 BAD_LINE_POLICIES = ("skip", "error")
-#: Dirichlet root noise weight of ``--play-noise`` and ``--label-noise`` (AlphaZero's value).
+#: Dirichlet root noise weight of ``--play-noise``, ``--label-noise`` and the reference search
+#: (AlphaZero's value).
 NOISE_EPSILON = 0.25
+#: Offset of the reference search's seed from the dataset's: its root noise is its own.
+REFERENCE_SEED_OFFSET = 0x5EED_0F_4EF
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,12 @@ class GenerateConfig:
     ``visits ** (1 / temperature)`` for its first ``temperature_plies`` plies, then plays the best
     move; its moves come from the label search at the largest budget unless ``play_sims`` or
     ``play_noise`` asks for a separate search.
+
+    ``holdout`` is the share of games held out (:mod:`chessmesa.datasets.split`; the ``split``
+    column). ``reference``, when set, is the budget of an independent reference search run on
+    every held-out position: its own seed and Dirichlet root noise, so that it shares no
+    simulation with the label search (whose budget-``b`` labels are the first ``b`` simulations
+    of one search). Its rows have ``budget == reference``, which is never a label budget.
     """
 
     positions: int
@@ -115,6 +125,8 @@ class GenerateConfig:
     max_plies: int = 300
     shard_size: int = 1000
     bad_lines: str = "skip"
+    holdout: float = DEFAULT_HOLDOUT
+    reference: int | None = None
 
     def __post_init__(self) -> None:
         # lists and source strings are accepted for convenience; the stored form is canonical
@@ -134,6 +146,13 @@ class GenerateConfig:
             (not 0 < self.sample_rate <= 1, f"sample rate must be in (0, 1], got {self.sample_rate}"),
             (self.max_plies < 1, f"max plies must be at least 1, got {self.max_plies}"),
             (self.shard_size < 1, f"shard size must be at least 1, got {self.shard_size}"),
+            (not 0 <= self.holdout < 1, f"holdout must be in [0, 1), got {self.holdout}"),
+            (self.reference is not None and self.reference < 1,
+             f"reference budget must be at least 1, got {self.reference}"),
+            (self.reference in self.budgets,
+             f"reference budget {self.reference} is also a label budget: choose another"),
+            (self.reference is not None and self.holdout == 0,
+             "a reference search needs held-out games: holdout must be above 0"),
             (self.bad_lines not in BAD_LINE_POLICIES,
              f"bad_lines must be one of {', '.join(BAD_LINE_POLICIES)}, got {self.bad_lines!r}"),
         ]
@@ -150,6 +169,20 @@ class GenerateConfig:
         """The search that picks self-play moves when it is not the label search."""
         return replace(self.search, seed=seed,
                        dirichlet_epsilon=NOISE_EPSILON if self.play_noise else 0.0)
+
+    def reference_params(self) -> SearchParams:
+        """The reference search: the label search's parameters with a seed and root noise of its own."""
+        return replace(self.search, seed=self.seed + REFERENCE_SEED_OFFSET,
+                       dirichlet_epsilon=NOISE_EPSILON)
+
+    def row_budgets(self, held_out: bool) -> tuple[int, ...]:
+        """The ``budget`` of each row of a position: the label budgets, then the reference on
+        held-out positions.
+
+        >>> GenerateConfig(positions=1, budgets=(4, 8), reference=64).row_budgets(True)
+        (4, 8, 64)
+        """
+        return self.budgets + ((self.reference,) if held_out and self.reference else ())
 
     @property
     def separate_play_search(self) -> bool:

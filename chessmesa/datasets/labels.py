@@ -28,6 +28,7 @@ class Labeller:
     def __init__(self, config: GenerateConfig):
         self.config = config
         self.searcher = MCTS(config.label_params())
+        self.reference_searcher = MCTS(config.reference_params()) if config.reference else None
         self.search_seconds = 0.0
 
     def label(self, position: Position) -> list[SearchResult]:
@@ -36,6 +37,11 @@ class Labeller:
         if self.config.search.gumbel:
             return [self.search(position, budget) for budget in budgets]
         return self.timed(self.searcher.search_budgets, position, budgets, reuse=False)
+
+    def reference(self, position: Position) -> SearchResult:
+        """The independent reference search of a held-out position (``config.reference`` set)."""
+        return self.timed(self.reference_searcher.search, position, sims=self.config.reference,
+                          reuse=False)
 
     def search(self, position: Position, sims: int) -> SearchResult:
         """The label search at one budget: what ``mcts:sims=B`` with these parameters returns."""

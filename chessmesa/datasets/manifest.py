@@ -1,4 +1,8 @@
-"""``manifest.json``: what a dataset folder holds and how it was made.
+"""``_manifest.json``: what a dataset folder holds and how it was made.
+
+Its name starts with ``_`` so that Parquet readers given the folder skip it, as they skip Spark's
+``_SUCCESS`` and ``_metadata``: ``pandas.read_parquet(DIR)`` and ``pyarrow.parquet.read_table(DIR)``
+read the shards beside it as they are.
 
 The manifest is the dataset's commit record. Shards are written first (atomically), then the
 manifest is replaced atomically to list them, so a shard that no manifest lists was never
@@ -22,7 +26,9 @@ from pathlib import Path
 from chessmesa.datasets.errors import DatasetError
 from chessmesa.datasets.schema import SCHEMA_VERSION
 
-MANIFEST = "manifest.json"
+MANIFEST = "_manifest.json"
+#: The manifest's name before schema version 2 (whose folders Parquet readers refused).
+LEGACY_MANIFEST = "manifest.json"
 
 
 def manifest_path(directory: str | Path) -> Path:
@@ -47,6 +53,9 @@ def read_manifest(directory: str | Path) -> dict:
     try:
         manifest = json.loads(path.read_text())
     except FileNotFoundError:
+        if (directory / LEGACY_MANIFEST).is_file():
+            raise DatasetError(f"{directory} holds a dataset of schema version 1: convert it with "
+                               f"`chessmesa dataset upgrade {directory}`") from None
         raise DatasetError(f"no dataset at {directory}: {MANIFEST} not found") from None
     except (OSError, ValueError) as error:
         raise DatasetError(f"unreadable {path}: {error}") from None

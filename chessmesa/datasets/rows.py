@@ -25,11 +25,12 @@ import pyarrow as pa
 from chessmesa.datasets.config import GenerateConfig
 from chessmesa.datasets.schema import dataset_schema
 from chessmesa.datasets.sources import Candidate
+from chessmesa.datasets.split import TRAIN, VALIDATION
 
 _LISTS = {"moves": np.uint16, "visits": np.int32, "q": np.float32, "prior": np.float32,
           "improved_policy": np.float32}
 _SCALARS = ("position_id", "fen", "budget", "root_value", "best_move", "pv", "game_id", "ply",
-            "source", "result", "zobrist", "sims", "stop_reason", "proven")
+            "source", "result", "zobrist", "sims", "stop_reason", "proven", "split")
 
 
 class RowBuilder:
@@ -38,14 +39,16 @@ class RowBuilder:
     def __init__(self, config: GenerateConfig, source: str):
         self.source = source
         self.schema = dataset_schema(config.search.gumbel)
-        self.budgets = config.budgets
+        self.config = config
         self.lists = {name: [] for name in _LISTS if name in self.schema.names}
         self.scalars = {name: [] for name in _SCALARS}
         self.candidates = 0
 
-    def add(self, item: Candidate, labels: list) -> None:
-        """The rows of one candidate: ``labels`` holds one search result per budget."""
-        for budget, result in zip(self.budgets, labels):
+    def add(self, item: Candidate, labels: list, held_out: bool = False) -> None:
+        """The rows of one candidate: ``labels`` holds one search result per budget of
+        ``config.row_budgets(held_out)`` (the reference last, on a held-out position)."""
+        split = VALIDATION if held_out else TRAIN
+        for budget, result in zip(self.config.row_budgets(held_out), labels, strict=True):
             self.lists["moves"].append(result.move_codes)
             self.lists["visits"].append(result.visits)
             self.lists["q"].append(result.q)
@@ -54,7 +57,7 @@ class RowBuilder:
                 self.lists["improved_policy"].append(result.improved_policy)
             row = (self.candidates, item.fen, budget, result.root_value, result.best_move, result.pv,
                    item.game_id, item.ply, self.source, item.result, item.position.hash, result.sims,
-                   result.stop_reason, result.proven)
+                   result.stop_reason, result.proven, split)
             for name, value in zip(_SCALARS, row):
                 self.scalars[name].append(value)
         self.candidates += 1

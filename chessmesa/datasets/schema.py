@@ -31,7 +31,14 @@ sims                int32                   simulations run: the budget, or fewe
 stop_reason         string                  ``budget``, ``proven`` or ``tree_full``
 proven              string, nullable        ``win``, ``loss`` or ``draw`` once the solver proved
                                             the root
+split               string                  ``train`` or ``validation``: the side of the
+                                            held-out split its game is on
+                                            (:mod:`chessmesa.datasets.split`)
 ==================  ======================  ====================================================
+
+Held-out positions of a dataset generated with a reference search carry one more row, whose
+``budget`` is the reference budget (``config.reference`` in the manifest): the independent
+reference every player is scored against.
 
 ``best_move`` is the most visited move, except where the MCTS-solver knows better: a move proven to
 win is played whatever its visits, and a most-visited move proven to lose (Q = -1) is passed over.
@@ -46,8 +53,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-#: Bumped whenever a column changes meaning or type.
-SCHEMA_VERSION = 1
+#: Bumped whenever a column changes meaning or type, or the folder's layout changes.
+#: 2: the ``split`` column, reference rows, and the manifest named ``_manifest.json``.
+SCHEMA_VERSION = 2
 
 _CONTRACT = [
     ("position_id", pa.int64()),
@@ -71,6 +79,7 @@ _EXTRA = [
     ("sims", pa.int32()),
     ("stop_reason", pa.string()),
     ("proven", pa.string()),
+    ("split", pa.string()),
 ]
 
 

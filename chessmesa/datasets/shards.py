@@ -36,7 +36,7 @@ def file_sha256(path: str | Path) -> str:
 
 # Dictionary-encode only the columns of few distinct values: on the lists of floats a dictionary
 # costs a third of the writing time and makes the file larger, not smaller.
-DICTIONARY_COLUMNS = ["budget", "source", "stop_reason", "proven", "sims"]
+DICTIONARY_COLUMNS = ["budget", "source", "stop_reason", "proven", "sims", "split"]
 
 
 def write_shard(directory: Path, index: int, table: pa.Table) -> dict:

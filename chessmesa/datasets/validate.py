@@ -4,7 +4,9 @@ Files: the manifest reads; each listed shard exists, has the checksum recorded w
 written (a truncated or edited shard fails here), reads, has the schema's column types and the
 recorded row count; no uncommitted shard lies beside them; the dataset is complete.
 
-Rows: position ids run 0..N-1 with one row per budget each; every FEN is valid, not game over,
+Rows: position ids run 0..N-1 with one row per budget each (and one at the reference budget on
+held-out positions, when there is a reference); each ``split`` is the one its game's key gives
+(:mod:`chessmesa.datasets.split`); every FEN is valid, not game over,
 and hashes to its ``zobrist``; ``moves`` are exactly the legal moves (python-chess) with the right
 codes; the list columns have one entry per move; visits sum to ``sims``, which is the budget
 unless the solver proved the root first; Q, priors and values are in range; ``best_move`` is the
@@ -27,6 +29,7 @@ from chessmesa.datasets.errors import DatasetError
 from chessmesa.datasets.manifest import read_manifest
 from chessmesa.datasets.schema import dataset_schema
 from chessmesa.datasets.shards import SHARD_GLOB, TEMPORARY_GLOB, file_sha256
+from chessmesa.datasets.split import TRAIN, VALIDATION, held_out
 
 #: Validation stops listing problems after this many.
 MAX_PROBLEMS = 1000
@@ -57,9 +60,10 @@ def validate_dataset(directory: str | Path, recheck: int = 0) -> list[str]:
 class _Checker:
     def __init__(self, directory: Path, manifest: dict):
         self.directory, self.manifest = directory, manifest
-        config = manifest["config"]
-        self.budgets = config["budgets"]
-        self.schema = dataset_schema(config["search"]["gumbel"])
+        from chessmesa.datasets.config import GenerateConfig
+
+        self.config = GenerateConfig.from_dict(manifest["config"])
+        self.schema = dataset_schema(self.config.search.gumbel)
         self.problems: list[str] = []
         self.next_id = 0
         self.first_seen: dict[int, int] = {}  # zobrist -> position id
@@ -134,10 +138,14 @@ class _Checker:
         if position_id != self.next_id:
             self.problem(f"{where}: position id {position_id}, expected {self.next_id}")
         self.next_id = position_id + 1
-        budgets = [row["budget"] for row in rows]
-        if budgets != self.budgets:
-            self.problem(f"{where}: budgets {budgets}, expected {self.budgets}")
-        for key in ("fen", "zobrist", "game_id", "ply", "source", "result", "moves"):
+        is_held_out = bool(held_out([first["source"]], [first["game_id"]], self.config.holdout)[0])
+        if first["split"] != (VALIDATION if is_held_out else TRAIN):
+            self.problem(f"{where}: split {first['split']!r}, but its game is "
+                         f"{'held out' if is_held_out else 'a training game'}")
+        budgets, expected = [row["budget"] for row in rows], list(self.config.row_budgets(is_held_out))
+        if budgets != expected:
+            self.problem(f"{where}: budgets {budgets}, expected {expected}")
+        for key in ("fen", "zobrist", "game_id", "ply", "source", "result", "moves", "split"):
             if any(row[key] != first[key] for row in rows):
                 self.problem(f"{where}: {key} differs between the budgets of one position")
         board = self.check_board(where, first)
@@ -230,17 +238,21 @@ class _Checker:
     def recheck(self, count: int) -> None:
         """Search ``count`` positions (drawn with a fixed seed) again; labels must be identical."""
         from chessmesa.core import Position
-        from chessmesa.datasets.config import GenerateConfig
         from chessmesa.datasets.labels import Labeller
         from chessmesa.datasets.reader import load_dataset
 
-        labeller = Labeller(GenerateConfig.from_dict(self.manifest["config"]))
+        labeller = Labeller(self.config)
         table = load_dataset(self.directory)
+        first_rows = np.flatnonzero(np.diff(table.column("position_id").to_numpy(), prepend=-1))
+        row_counts = np.diff(first_rows, append=table.num_rows)
         positions = self.next_id
         chosen = np.random.default_rng(0).choice(positions, size=min(count, positions), replace=False)
         for position_id in sorted(int(i) for i in chosen):
-            rows = table.slice(position_id * len(self.budgets), len(self.budgets)).to_pylist()
-            labels = labeller.label(Position(rows[0]["fen"]))
+            rows = table.slice(first_rows[position_id], row_counts[position_id]).to_pylist()
+            position = Position(rows[0]["fen"])
+            labels = labeller.label(position)
+            if rows[0]["split"] == VALIDATION and self.config.reference:
+                labels.append(labeller.reference(position))
             for row, result in zip(rows, labels):
                 fresh = {"moves": result.move_codes.tolist(), "visits": result.visits.tolist(),
                          "q": result.q.tolist(), "prior": result.prior.tolist(),

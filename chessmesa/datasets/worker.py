@@ -21,6 +21,7 @@ from chessmesa.datasets.config import GenerateConfig, SourceSpec
 from chessmesa.datasets.labels import Labeller
 from chessmesa.datasets.rows import RowBuilder
 from chessmesa.datasets.sources import Task, TaskPlan, source_candidates
+from chessmesa.datasets.split import held_out
 from chessmesa.search import SearchParams
 
 
@@ -54,7 +55,8 @@ def run_task(config: GenerateConfig, labeller: Labeller, task: Task) -> TaskResu
     start, searched = time.perf_counter(), labeller.search_seconds
     found, context = source_candidates(config, task, labeller)
     skipped = context.skipped
-    rows = RowBuilder(config, config.sources[task.source].label)
+    source = config.sources[task.source].label
+    rows = RowBuilder(config, source)
     hashes: list[int] = []
     seen: set[int] = set()
     for item in found:
@@ -63,7 +65,11 @@ def run_task(config: GenerateConfig, labeller: Labeller, task: Task) -> TaskResu
             continue
         seen.add(item.position.hash)
         hashes.append(item.position.hash)
-        rows.add(item, item.labels or labeller.label(item.position))
+        labels = item.labels or labeller.label(item.position)
+        is_held_out = bool(held_out([source], [item.game_id], config.holdout)[0])
+        if is_held_out and config.reference:
+            labels = [*labels, labeller.reference(item.position)]
+        rows.add(item, labels, is_held_out)
     return TaskResult(task.index, rows.table(), hashes, skipped, context.bad_lines,
                       labeller.search_seconds - searched, time.perf_counter() - start)
 

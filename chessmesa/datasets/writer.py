@@ -184,7 +184,8 @@ class DatasetWriter:
     def _count(self, rows: pa.Table, added: int) -> None:
         self.counts["positions"] = self.positions
         self.counts["rows"] += rows.num_rows
-        self._add(self.counts["per_budget"], {str(budget): added for budget in self.config.budgets})
+        budgets, rows_per_budget = np.unique(rows.column("budget").to_numpy(), return_counts=True)
+        self._add(self.counts["per_budget"], {str(b): int(n) for b, n in zip(budgets, rows_per_budget)})
         source = rows.column("source")[0].as_py()  # a task has one source
         self._add(self.counts["per_source"], {source: added})
 
