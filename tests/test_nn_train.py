@@ -15,7 +15,7 @@ from chessmesa.core import Position, move_to_uci
 from chessmesa.datasets import GenerateConfig, generate, load_dataset
 from chessmesa.nn import load_network
 from chessmesa.nn.checkpoint import CHECKPOINT_FILE, MODEL_FILE
-from chessmesa.nn.samples import load_samples, samples_from_table, validation_mask
+from chessmesa.nn.samples import load_samples, samples_from_table
 from chessmesa.nn.train import LOG_FILE, TrainConfig, learning_rate, train
 
 CLI = [sys.executable, "-m", "chessmesa.cli"]
@@ -27,9 +27,10 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    """About 300 self-play positions labelled at budgets 4 and 16."""
+    """300 self-play positions (games of 24 plies, 30% of them held out) at budgets 4 and 16."""
     out = tmp_path_factory.mktemp("data") / "data"
-    generate(GenerateConfig(positions=300, budgets=BUDGETS, seed=0), str(out), workers=1)
+    generate(GenerateConfig(positions=300, budgets=BUDGETS, seed=0, max_plies=24, holdout=0.3),
+             str(out), workers=1)
     return out
 
 
@@ -61,16 +62,39 @@ def test_a_tiny_model_overfits_200_positions(dataset, tmp_path):
     assert chance < 0.5
 
 
-def test_no_position_is_in_both_splits_at_any_budget(dataset):
+def test_no_game_is_in_both_splits_at_any_budget(dataset):
     splits = {}
     for budget in BUDGETS:
-        train_set, val_set = load_samples(dataset, budget).split(0.2)
+        train_set, val_set = load_samples(dataset, budget).split(0.3)
         assert len(val_set) > 10 and len(train_set) > 100
-        assert not set(train_set.hashes.tolist()) & set(val_set.hashes.tolist())
-        splits[budget] = set(val_set.hashes.tolist())
-    assert splits[4] == splits[16]  # a position is held out at every budget or at none
-    hashes = np.arange(20_000, dtype=np.uint64) * np.uint64(0x9E3779B1)
-    assert np.array_equal(validation_mask(hashes, 0.1), validation_mask(hashes.copy(), 0.1))
+        assert not set(train_set.games.tolist()) & set(val_set.games.tolist())
+        splits[budget] = set(val_set.games.tolist())
+    assert splits[4] == splits[16]  # a game is held out at every budget or at none
+    # the dataset's own split column is the same rule at the dataset's fraction
+    rows = load_dataset(dataset, budget=16, columns=["game_id", "split"]).to_pylist()
+    _, at_holdout = load_samples(dataset, 16).split(0.3)
+    held = {row["game_id"] for row in rows if row["split"] == "validation"}
+    assert len(at_holdout) == sum(row["split"] == "validation" for row in rows) and held
+
+
+def test_a_run_records_its_split_and_holds_out_whole_games(dataset, tmp_path):
+    train(config(dataset, val_fraction=0.5), tmp_path / "half")
+    split = json.loads((tmp_path / "half" / "config.json").read_text())["split"]
+    assert split["by"] == "game" and split["fraction"] == 0.5
+    assert split["dataset"]["path"] == str(dataset.resolve())
+    assert split["train_games"] > 0 and split["validation_games"] > 0
+
+
+def test_sharpened_targets_lie_between_the_visits_and_the_best_move(dataset):
+    samples = load_samples(dataset, 16)
+    visits, best = samples.policy_target("visits"), samples.policy_target("best")
+    sharp = samples.policy_target("sharpen:0.3")
+    assert np.allclose(sharp.sum(axis=1), 1.0, atol=1e-5)
+    assert (sharp.max(axis=1) >= visits.max(axis=1) - 1e-6).all()  # sharper than the visits
+    assert (sharp.max(axis=1) < best.max(axis=1)).any()  # and softer than the one-hot
+    assert np.allclose(samples.policy_target("sharpen:1"), visits, atol=1e-6)
+    with pytest.raises(ValueError, match="unknown target 'sharpen:x'"):
+        samples.policy_target("sharpen:x")
 
 
 def test_resume_takes_exactly_the_steps_of_an_uninterrupted_run(dataset, tmp_path):
@@ -97,7 +121,7 @@ def test_resume_takes_exactly_the_steps_of_an_uninterrupted_run(dataset, tmp_pat
 
     def losses(run):
         with open(run / LOG_FILE, newline="") as file:
-            return [(row["step"], row["loss"], row["val_top1"]) for row in csv.DictReader(file)]
+            return [(row["step"], row["loss"], row["val_top1_strict"]) for row in csv.DictReader(file)]
 
     assert losses(whole) == losses(broken)
     assert train(config(dataset), broken, resume=True, samples=samples) == metrics  # finished
@@ -118,11 +142,11 @@ def test_train_command_reports_metrics_and_compute(dataset, tmp_path):
                                    "--target", "visits", "--threads", "1", "--json"],
                             capture_output=True, text=True, check=True)
     metrics = json.loads(result.stdout)
-    for key in ("val_top1", "val_kl_bits", "train_flops", "seconds", "samples", "parameters"):
+    for key in ("val_top1_strict", "val_kl_bits", "train_flops", "seconds", "samples", "parameters"):
         assert metrics[key] is not None, key
     assert metrics["steps"] == -(-metrics["train_positions"] // 64)
     assert metrics["train_flops"] == 3 * metrics["forward_flops"] * metrics["samples"]
-    assert 0 <= metrics["val_top1"] <= 1 and metrics["val_kl_bits"] > 0
+    assert 0 <= metrics["val_top1_strict"] <= 1 and metrics["val_kl_bits"] > 0
     config_file = json.loads((run / "config.json").read_text())
     assert config_file["model"]["name"] == "tiny" and config_file["train"]["teacher_budget"] == 4
     assert (run / MODEL_FILE).exists() and (run / CHECKPOINT_FILE).exists()

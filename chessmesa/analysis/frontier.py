@@ -31,11 +31,11 @@ from chessmesa.analysis.metrics import fit_exchange_rate
 TEST_SIMS = (1, 8, 32)
 
 #: Where a run's numbers may be found, first match wins: a run's files are flattened one level,
-#: so ``{"metrics": {"val_top1": ...}}`` and ``{"val_top1": ...}`` both give ``val_top1``.
+#: so ``{"metrics": {"val_top1_strict": ...}}`` and ``{"val_top1_strict": ...}`` both give it.
 _FIELDS = {
     "teacher_budget": ("teacher_budget",),
     "train_flops": ("train_flops", "flops"),
-    "agreement": ("val_top1", "top1"),
+    "agreement": ("val_top1_strict", "top1"),
     "forward_flops": ("forward_flops", "flops_per_position"),
     "model": ("model", "model_size", "size"),
 }

@@ -12,8 +12,8 @@ The stable inference API, for the analysis and the engine kinds ``policy`` and `
   layer's output, flattened or averaged over the squares, for linear probes.
 - :func:`random_init_like` ``(network, seed=0) -> Network``: the same architecture, untrained.
 - A ``Network`` is also the searcher's batch evaluator: ``MCTS(evaluator=network, batch=32)``.
-- :func:`validation_mask` ``(position_hashes, fraction)``: which positions a run held out, so
-  that an analysis can stay on positions the student never trained on.
+- Which games a run held out is recorded in its ``config.json`` (``split``) and decided by
+  :mod:`chessmesa.datasets.split`, so that an analysis stays on games the student never saw.
 
 >>> from chessmesa.core import Position
 >>> network = Network(build_model(MODEL_SIZES["tiny"]), MODEL_SIZES["tiny"])  # or load_network(run)
@@ -28,10 +28,9 @@ from chessmesa.nn.models import MODEL_SIZES, ModelConfig, build_model, forward_f
 from chessmesa.nn.moves import POLICY_SIZE, decode_index, index_to_move, move_index
 from chessmesa.nn.network import Network, load_network, random_init_like
 from chessmesa.nn.planes import PLANES, encode_positions
-from chessmesa.nn.samples import validation_mask
 
 __all__ = [
     "MODEL_SIZES", "ModelConfig", "build_model", "forward_flops", "model_config", "POLICY_SIZE",
     "decode_index", "index_to_move", "move_index", "Network", "load_network", "random_init_like",
-    "PLANES", "encode_positions", "validation_mask",
+    "PLANES", "encode_positions",
 ]

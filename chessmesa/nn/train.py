@@ -42,13 +42,15 @@ from chessmesa.nn.checkpoint import (
 from chessmesa.nn.models import build_model, forward_flops, model_config, parameter_count
 from chessmesa.nn.network import autocast, resolve_device
 from chessmesa.nn.planes import encode_arrays
-from chessmesa.nn.samples import TARGETS, Samples, load_samples
+from chessmesa.datasets.split import RULE, check_fraction
+from chessmesa.datasets.targets import parse_target
+from chessmesa.nn.samples import Samples, load_samples
 
 CONFIG_FILE = "config.json"
 LOG_FILE = "log.csv"
 METRICS_FILE = "metrics.json"
 LOG_COLUMNS = ["step", "samples", "seconds", "lr", "loss", "policy_loss", "value_loss",
-               "val_top1", "val_kl_bits", "val_policy_loss", "val_value_mse"]
+               "val_top1_strict", "val_kl_bits", "val_policy_loss", "val_value_mse"]
 EVAL_BATCH = 1024
 #: Fields a resumed run may change: where the data lives, the device, how often it reports.
 _RESUMABLE_CHANGES = {"data", "device", "log_every", "eval_every", "checkpoint_every"}
@@ -63,7 +65,7 @@ class TrainConfig:
     model: str = "tiny"
     steps: int | None = None
     epochs: float | None = None
-    target: str = "visits"  # visits | improved | best
+    target: str = "visits"  # visits | best | sharpen:T | improved (chessmesa.datasets.targets)
     value_weight: float = 1.0
     result_weight: float = 0.0  # share of the game result in the value target, where known
     batch_size: int = 256
@@ -71,7 +73,7 @@ class TrainConfig:
     weight_decay: float = 0.01
     warmup: float = 0.05  # share of the steps spent warming up
     min_lr_ratio: float = 0.1  # the cosine ends at lr * min_lr_ratio
-    val_fraction: float = 0.1
+    val_fraction: float | None = None  # games held out; None: the dataset's own split (--holdout)
     seed: int = 0
     device: str = "auto"
     log_every: int = 25
@@ -81,16 +83,15 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if (self.steps is None) == (self.epochs is None):
             raise ValueError("give either steps or epochs")
-        if self.target not in TARGETS:
-            raise ValueError(f"unknown target {self.target!r}; known: {', '.join(TARGETS)}")
+        parse_target(self.target)
         model_config(self.model)  # an unknown size fails here, before any data is read
         for name in ("steps", "epochs", "batch_size", "lr", "log_every", "eval_every",
                      "checkpoint_every"):
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"{name} must be positive, got {value}")
-        if not 0 <= self.val_fraction < 1:
-            raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+        if self.val_fraction is not None:
+            check_fraction(self.val_fraction)
 
     def total_steps(self, train_positions: int) -> int:
         if self.steps is not None:
@@ -192,10 +193,11 @@ def losses(logits: torch.Tensor, values: torch.Tensor, batch: Batch,
 @torch.no_grad()
 def evaluate(model: nn.Module, samples: Samples, config: TrainConfig,
              device: torch.device) -> dict[str, float | None]:
-    """Validation metrics: ``top1`` (the student's argmax is the teacher's best move),
-    ``kl_bits`` (KL(teacher visits || student) in bits), ``policy_loss`` (against the training
-    target) and ``value_mse``; None for an empty split."""
-    names = ("top1", "kl_bits", "policy_loss", "value_mse")
+    """Validation metrics: ``top1_strict`` (the student's argmax is the teacher's best move; the
+    analyses also count ties, :mod:`chessmesa.analysis.agreement`), ``kl_bits`` (KL(teacher
+    visit shares || student) in bits), ``policy_loss`` (against the training target) and
+    ``value_mse``; None for an empty split."""
+    names = ("top1_strict", "kl_bits", "policy_loss", "value_mse")
     if len(samples) == 0:
         return dict.fromkeys(names)
     was_training = model.training
@@ -210,7 +212,7 @@ def evaluate(model: nn.Module, samples: Samples, config: TrainConfig,
         log_probs = legal_log_softmax(logits.float(), batch)
         teacher = batch.visits
         entropy_terms = torch.where(teacher > 0, teacher * torch.log(teacher.clamp_min(1e-30)), 0.0)
-        totals["top1"] += (log_probs.masked_fill(~batch.legal, -torch.inf).argmax(1) == batch.best).sum().item()
+        totals["top1_strict"] += (log_probs.masked_fill(~batch.legal, -torch.inf).argmax(1) == batch.best).sum().item()
         totals["kl_bits"] += (entropy_terms - teacher * log_probs).sum().item() / math.log(2)
         totals["policy_loss"] += -(batch.policy * log_probs).sum().item()
         totals["value_mse"] += F.mse_loss(values.float(), batch.value, reduction="sum").item()
@@ -282,7 +284,8 @@ def train(config: TrainConfig, out: str | Path, resume: bool = False, samples: S
     device = resolve_device(config.device)
     architecture = model_config(config.model)
     samples = samples if samples is not None else load_samples(config.data, config.teacher_budget)
-    train_set, val_set = samples.split(config.val_fraction)
+    split = held_out_split(config)
+    train_set, val_set = samples.split(split["fraction"])
     if len(train_set) == 0:
         raise ValueError(f"no training positions at budget {config.teacher_budget} in {config.data}")
     policy_target = train_set.policy_target(config.target)
@@ -300,6 +303,8 @@ def train(config: TrainConfig, out: str | Path, resume: bool = False, samples: S
         out.mkdir(parents=True, exist_ok=True)
         run_info = {"train": asdict(config), "model": architecture.to_dict(),
                     "train_positions": len(train_set), "val_positions": len(val_set),
+                    "split": {**split, "train_games": train_set.game_count(),
+                              "validation_games": val_set.game_count()},
                     "total_steps": total}
         atomic_write(out / CONFIG_FILE, lambda tmp: tmp.write_text(json.dumps(run_info, indent=2)))
     flops = forward_flops(model)
@@ -358,6 +363,19 @@ def train(config: TrainConfig, out: str | Path, resume: bool = False, samples: S
     }
     atomic_write(out / METRICS_FILE, lambda tmp: tmp.write_text(json.dumps(metrics, indent=2)))
     return metrics
+
+
+def held_out_split(config: TrainConfig) -> dict:
+    """The games a run holds out: ``{"by": "game", "fraction", "rule", "dataset"}``, at
+    ``val_fraction`` or, when it is None, at the dataset's own held-out share; ``dataset`` names
+    the data (its path and generation seed) so that an analysis knows which games were seen."""
+    from chessmesa.datasets import read_manifest
+
+    generation = read_manifest(config.data)["config"]
+    fraction = generation["holdout"] if config.val_fraction is None else config.val_fraction
+    return {"by": "game", "fraction": fraction, "rule": RULE,
+            "dataset": {"path": str(Path(config.data).resolve()), "seed": generation["seed"],
+                        "sources": generation["sources"]}}
 
 
 def _last_logged(path: Path, column: str) -> float | None:
