@@ -1,10 +1,13 @@
 """The grandmaster experiment end to end: what ``chessmesa demo`` runs.
 
 1. **data**: self-play positions from an opening book, labelled by one anytime search at every
-   budget from 1 to 1024 simulations;
-2. **students**: networks distilled from the labels of several teacher budgets (and model sizes);
-3. **agreement**: each student (no search) against the searcher's top-budget labels, on positions
-   held out of training, and the search-equivalent budget: the MCTS budget that agrees as well;
+   budget from 1 to 1024 simulations; a tenth of the games held out, and their positions labelled
+   again by an independent reference search (4096 simulations, its own seed and root noise);
+2. **students**: networks distilled from the labels of several teacher budgets (and model sizes),
+   on the best move (``target``), and one on the visit shares for comparison;
+3. **agreement**: each student (no search) against the reference on the held-out games, with
+   game-level intervals, and the search-equivalent budget: the MCTS budget that agrees as well with
+   the same reference (with its interval), on all positions and on the undecided ones;
 4. **puzzles**: first-move and line accuracy on a rating-stratified set of Lichess puzzles;
 5. **tournament**: students, MCTS at several budgets and ``random`` (the anchor, rated 0) in a
    round robin, Bradley-Terry ratings with 95% intervals;
@@ -49,7 +52,10 @@ class DemoConfig:
     puzzles: int
     tournament_budgets: tuple[int, ...]
     games_per_pair: int
-    val_fraction: float = 0.1
+    reference: int = 4096
+    target: str = "best"
+    comparison_target: str = "visits"  # one student of the top teacher on this target, to compare
+    holdout: float = 0.1
     seed: int = 0
 
     @property
@@ -61,12 +67,12 @@ POWERS_OF_TWO = tuple(2**k for k in range(11))  # 1 .. 1024
 
 MODES = {
     # CI's guard that the first command a newcomer runs still works: a minute or two
-    "smoke": DemoConfig(positions=160, budgets=(1, 4, 16, 64), teacher_budgets=(1, 16, 64),
+    "smoke": DemoConfig(positions=300, budgets=(1, 4, 16, 64), teacher_budgets=(1, 16, 64),
                         models=("tiny",), steps=40, puzzles=40, tournament_budgets=(1, 16),
-                        games_per_pair=2),
+                        games_per_pair=2, reference=128, holdout=0.3),
     # under 10 minutes on 2 cores
-    "quick": DemoConfig(positions=6000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
-                        models=("tiny",), steps=1000, puzzles=300,
+    "quick": DemoConfig(positions=30000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
+                        models=("tiny",), steps=600, puzzles=300,
                         tournament_budgets=(1, 4, 16, 64, 256), games_per_pair=4),
     # about 40 minutes on 2 cores (measured: README)
     "full": DemoConfig(positions=30000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
@@ -75,8 +81,9 @@ MODES = {
 }
 
 
-def student_name(teacher_budget: int, model: str) -> str:
-    return f"{model}-b{teacher_budget}"
+def student_name(teacher_budget: int, model: str, target: str | None = None) -> str:
+    """``tiny-b64``; a student on another target than the demo's carries it: ``tiny-b1024-visits``."""
+    return f"{model}-b{teacher_budget}" + (f"-{target.replace(':', '')}" if target else "")
 
 
 class Experiment:
@@ -96,15 +103,18 @@ class Experiment:
     def data_dir(self) -> Path:
         return self.out / "data"
 
-    def run_dir(self, teacher_budget: int, model: str) -> Path:
-        return self.out / "students" / student_name(teacher_budget, model)
+    def run_dir(self, teacher_budget: int, model: str, target: str | None = None) -> Path:
+        return self.out / "students" / student_name(teacher_budget, model, target)
 
-    def student_spec(self, teacher_budget: int, model: str) -> str:
-        return f"policy:ckpt={self.run_dir(teacher_budget, model)},name={student_name(teacher_budget, model)}"
+    def student_spec(self, teacher_budget: int, model: str, target: str | None = None) -> str:
+        name = student_name(teacher_budget, model, target)
+        return f"policy:ckpt={self.run_dir(teacher_budget, model, target)},name={name}"
 
     @property
-    def students(self) -> list[tuple[int, str]]:
-        return [(b, m) for m in self.config.models for b in self.config.teacher_budgets]
+    def students(self) -> list[tuple[int, str, str | None]]:
+        """``(teacher budget, model, target)``: target None is the demo's own ``target``."""
+        main = [(b, m, None) for m in self.config.models for b in self.config.teacher_budgets]
+        return main + [(self.config.teacher_budgets[-1], self.config.models[0], self.config.comparison_target)]
 
     # the stages
     def run(self) -> dict:
@@ -135,9 +145,11 @@ class Experiment:
 
         config = GenerateConfig(positions=self.config.positions, budgets=self.config.budgets,
                                 sources=(SourceSpec.parse(f"selfplay:{OPENINGS}"),),
-                                seed=self.config.seed)
+                                seed=self.config.seed, holdout=self.config.holdout,
+                                reference=self.config.reference)
         self.log(f"[1/6] data: {config.positions} self-play positions labelled at budgets "
-                 f"{', '.join(map(str, config.budgets))}")
+                 f"{', '.join(map(str, config.budgets))}; {config.holdout:.0%} of the games held out "
+                 f"and labelled by a {config.reference}-simulation reference search")
         with self.progress("positions", config.positions) as advance:
             done = [0]
 
@@ -151,51 +163,52 @@ class Experiment:
     def train(self) -> None:
         from chessmesa.nn.train import TrainConfig, is_finished, train
 
-        self.log(f"[2/6] students: {', '.join(student_name(b, m) for b, m in self.students)}, "
-                 f"{self.config.steps} steps each")
-        for teacher_budget, model in self.students:
-            out = self.run_dir(teacher_budget, model)
+        self.log(f"[2/6] students: {', '.join(student_name(*s) for s in self.students)}, "
+                 f"{self.config.steps} steps each, on the {self.config.target} target unless named")
+        for teacher_budget, model, target in self.students:
+            out = self.run_dir(teacher_budget, model, target)
             if is_finished(out):
                 continue
             config = TrainConfig(data=str(self.data_dir), teacher_budget=teacher_budget, model=model,
-                                 steps=self.config.steps, val_fraction=self.config.val_fraction,
+                                 steps=self.config.steps, target=target or self.config.target,
                                  seed=self.config.seed, eval_every=max(self.config.steps // 4, 1))
-            with self.progress(f"training {student_name(teacher_budget, model)}",
+            with self.progress(f"training {student_name(teacher_budget, model, target)}",
                                self.config.steps) as advance:
                 train(config, out, resume=out.exists(), on_progress=lambda step, total, info: advance())
 
     def _held_out_labels(self):
-        """The labels of the positions no student trained on (the validation split)."""
+        """The labels of the held-out games: no student trained on them, and the reference
+        search labelled them."""
         from chessmesa.analysis.labels import load_labels
-        from chessmesa.core import Position
-        from chessmesa.nn import validation_mask
 
-        labels = load_labels(self.data_dir)
-        hashes = np.array([Position(p.fen).hash for p in labels.positions], dtype=np.uint64)
-        keep = validation_mask(hashes, self.config.val_fraction)
-        return replace(labels, positions=[p for p, k in zip(labels.positions, keep) if k])
+        return load_labels(self.data_dir, students=[self.student_spec(*s) for s in self.students])
 
     def agreement(self) -> None:
         from chessmesa.analysis.agreement import run_agreement
         from chessmesa.analysis.equivalence import search_equivalence
         from chessmesa.analysis.results import write_result
+        from chessmesa.analysis.students import student_answers
 
         labels = None
-        self.log("[3/6] agreement with the searcher on held-out positions, search-equivalent budgets")
-        for teacher_budget, model in self.students:
-            name = student_name(teacher_budget, model)
+        self.log("[3/6] agreement with the reference on held-out games, search-equivalent budgets")
+        for student in self.students:
+            name = student_name(*student)
             agreement_path = self.results / f"agreement-{name}.json"
             equivalence_path = self.results / f"equivalence-{name}.json"
             if agreement_path.exists() and equivalence_path.exists():
                 continue
             labels = labels or self._held_out_labels()
-            spec = self.student_spec(teacher_budget, model)
-            with self.progress(f"agreement {name}", 2 * len(labels.positions)) as advance:
-                agreement = run_agreement(spec, labels, seed=self.config.seed, progress=advance)
-                equivalence = search_equivalence(spec, labels, seed=self.config.seed, progress=advance)
+            spec = self.student_spec(*student)
+            with self.progress(f"agreement {name}", len(labels.positions)) as advance:
+                _, outputs = student_answers(spec, labels, self.config.seed, advance)
+            agreement = run_agreement(spec, labels, self.config.seed, outputs=outputs)
+            agreement["student"] = name
+            by_stratum = {stratum: search_equivalence(name, labels, seed=self.config.seed, stratum=stratum,
+                                                      outputs=outputs) for stratum in ("all", "undecided")}
             write_result(agreement_path, agreement)
-            write_result(equivalence_path, {"analysis": "equivalence", "student": equivalence["student"],
-                                            "search": equivalence, "elo": None})
+            write_result(equivalence_path, {"analysis": "equivalence", "student": name,
+                                            "search": by_stratum["all"], "undecided": by_stratum["undecided"],
+                                            "elo": None})
 
     def puzzles(self) -> None:
         from chessmesa.analysis.puzzles import read_puzzles, score_puzzles, stratified_subset
@@ -204,7 +217,7 @@ class Experiment:
 
         self.log(f"[4/6] puzzles: {self.config.puzzles} Lichess puzzles, stratified by rating")
         subset = None
-        players = [(student_name(b, m), self.student_spec(b, m)) for b, m in self.students]
+        players = [(student_name(*s), self.student_spec(*s)) for s in self.students]
         players += [(f"mcts-{b}", f"mcts:sims={b}") for b in self.config.tournament_budgets]
         for name, spec in players:
             path = self.results / f"puzzles-{name}.json"
@@ -228,7 +241,7 @@ class Experiment:
         path = self.results / "tournament.json"
         if path.exists():
             return
-        specs = [RANDOM_ANCHOR] + [self.student_spec(b, m) for b, m in self.students] + [
+        specs = [RANDOM_ANCHOR] + [self.student_spec(*s) for s in self.students] + [
             f"mcts:sims={b},name=mcts-{b}" for b in self.config.tournament_budgets]
         pairs = len(specs) * (len(specs) - 1) // 2
         games = pairs * self.config.games_per_pair
@@ -249,33 +262,39 @@ class Experiment:
     def summarise(self, seconds: float) -> dict:
         ratings = {row["name"]: row for row in self._read("tournament.json")["players"]}
         students = []
-        for teacher_budget, model in self.students:
-            name = student_name(teacher_budget, model)
-            metrics = json.loads((self.run_dir(teacher_budget, model) / "metrics.json").read_text())
-            agreement = self._read(f"agreement-{name}.json")["budgets"][str(self.config.top_budget)]
-            equivalence = self._read(f"equivalence-{name}.json")["search"]
+        for teacher_budget, model, target in self.students:
+            name = student_name(teacher_budget, model, target)
+            metrics = json.loads((self.run_dir(teacher_budget, model, target) / "metrics.json").read_text())
+            agreement = self._read(f"agreement-{name}.json")
+            equivalence = self._read(f"equivalence-{name}.json")
             puzzles = self._read(f"puzzles-{name}.json")
             students.append({
                 "name": name, "teacher_budget": teacher_budget, "model": model,
-                "parameters": metrics.get("parameters"),
+                "target": target or self.config.target, "parameters": metrics.get("parameters"),
                 "train_flops": metrics.get("train_flops"), "train_samples": metrics.get("samples"),
-                "train_seconds": metrics.get("seconds"),
-                "agreement": {k: agreement.get(k) for k in (
-                    "top1", "top1_ci", "top3", "kl_bits", "xent_bits", "kendall_tau", "value_mse", "n")},
-                "search_equivalent_budget": equivalence.get("budget"),
-                "search_equivalent_out_of_range": equivalence.get("out_of_range"),
+                "train_positions": metrics.get("train_positions"), "train_seconds": metrics.get("seconds"),
+                "label_simulations": metrics.get("train_positions", 0) * teacher_budget,
+                "agreement": {stratum: _headline(summary) for stratum, summary in agreement["strata"].items()},
+                "search_equivalent": {stratum: _equivalent(equivalence[key]) for stratum, key in
+                                      (("all", "search"), ("undecided", "undecided"))},
                 "puzzle_first_move_accuracy": puzzles.get("first_move_accuracy"),
                 "elo": ratings.get(name, {}).get("rating"), "elo_ci": ratings.get(name, {}).get("ci"),
             })
+        first = self._read(f"equivalence-{student_name(*self.students[0])}.json")
         searcher = [{"sims": b, "elo": ratings.get(f"mcts-{b}", {}).get("rating"),
                      "elo_ci": ratings.get(f"mcts-{b}", {}).get("ci"),
+                     "agreement": first["search"]["curve"].get(str(b)),
+                     "agreement_ci": first["search"]["curve_ci"].get(str(b)),
                      "puzzle_first_move_accuracy": self._read(f"puzzles-mcts-{b}.json").get(
                          "first_move_accuracy")}
                     for b in self.config.tournament_budgets]
-        curve = self._read(f"equivalence-{student_name(*self.students[0])}.json")["search"]["curve"]
         summary = {
             "config": asdict(self.config), "students": students,
-            "searcher": {"agreement_with_top_budget": curve, "ladder": searcher},
+            "reference": first["search"]["reference"], "split": first["search"]["split"],
+            "searcher": {stratum: {"agreement": first[key]["curve"], "agreement_ci": first[key]["curve_ci"],
+                                   "self_agreement": first[key]["self_agreement_curve"]}
+                         for stratum, key in (("all", "search"), ("undecided", "undecided"))},
+            "ladder": searcher,
             "anchor": {"name": RANDOM_ANCHOR, "elo": 0.0},
             "machine": {"platform": platform.platform(), "processor": platform.processor(),
                         "cores": _cores(), "python": platform.python_version()},
@@ -295,34 +314,61 @@ class Experiment:
         return json.loads((self.results / name).read_text())
 
 
+def _headline(summary: dict | None) -> dict | None:
+    """The figures of an agreement summary that the demo's table shows."""
+    if summary is None:
+        return None
+    return {key: summary.get(key) for key in (
+        "n", "games", "top1_tied", "top1_tied_ci", "top1_strict", "top1_strict_ci", "top3", "q_regret",
+        "q_regret_ci", "kl_bits", "kl_teacher_bits", "value_mse")}
+
+
+def _equivalent(search: dict) -> dict:
+    """The search-equivalent budget of an equivalence result, and how the student compares with
+    the 1-simulation searcher (paired)."""
+    lowest = min(search["student_minus_searcher"], key=int)
+    return {"budget": search["budget"], "out_of_range": search["out_of_range"],
+            "budget_ci": search["budget_ci"], "student_agreement": search["student_agreement"],
+            "student_agreement_ci": search["student_agreement_ci"],
+            f"minus_mcts_{lowest}": search["student_minus_searcher"][lowest]}
+
+
 def plot_headline(summary: dict, path: Path) -> None:
-    """Agreement with the top-budget searcher against search budget: the searcher's own curve, and
-    each student (no search) placed at its search-equivalent budget."""
+    """Agreement with the independent reference against search budget: the searcher's curve with
+    game-level intervals, and each student (no search) as its level and interval, at its
+    search-equivalent budget where it lies on the curve."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    curve = {int(b): v for b, v in summary["searcher"]["agreement_with_top_budget"].items()}
-    figure, axis = plt.subplots(figsize=(7, 4.5))
-    budgets = sorted(curve)
-    axis.plot(budgets, [curve[b] for b in budgets], "o-", color="0.3", label="MCTS at budget b")
-    markers = "sD^v<>"
-    for i, student in enumerate(summary["students"]):
-        top1 = student["agreement"]["top1"]
-        budget = student["search_equivalent_budget"]
-        label = f"{student['model']} student of the {student['teacher_budget']}-sim teacher"
-        if budget is None:  # outside the searcher's curve: the level alone, as a line
-            axis.axhline(top1, linestyle=":", linewidth=1.2, color=f"C{i}", label=f"{label} (no search)")
-        else:
-            axis.plot([budget], [top1], markers[i % len(markers)], color=f"C{i}", markersize=9, label=label)
-            axis.axhline(top1, linestyle=":", linewidth=0.8, color=f"C{i}")
-    axis.set_xscale("log", base=2)
-    axis.set_xlabel("search budget (simulations)")
-    axis.set_ylabel(f"top-1 agreement with the {budgets[-1]}-sim searcher")
-    axis.set_title("A network without search, placed on the searcher's budget axis")
-    axis.legend(fontsize=8, loc="upper left")
-    axis.grid(alpha=0.3)
+    figure, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharey=True)
+    markers = "sD^v<>p"
+    for axis, stratum in zip(axes, ("all", "undecided")):
+        searcher = summary["searcher"][stratum]
+        budgets = sorted(int(b) for b in searcher["agreement"])
+        values = np.array([searcher["agreement"][str(b)] for b in budgets])
+        intervals = np.array([searcher["agreement_ci"][str(b)] or [np.nan, np.nan] for b in budgets], dtype=float)
+        axis.errorbar(budgets, values, yerr=np.abs(intervals.T - values), fmt="o-", color="0.3", capsize=3,
+                      label="MCTS at budget b")
+        for i, student in enumerate(summary["students"]):
+            found = student["search_equivalent"][stratum]
+            level, interval = found["student_agreement"], found["student_agreement_ci"] or [level, level]
+            color = f"C{i}"
+            axis.axhspan(interval[0], interval[1], color=color, alpha=0.12)
+            axis.axhline(level, linestyle=":", linewidth=1.0, color=color)
+            if found["budget"] is not None:
+                axis.plot([found["budget"]], [level], markers[i % len(markers)], color=color, markersize=8)
+            axis.plot([], [], markers[i % len(markers)] + ":", color=color, label=f"{student['name']} (no search)")
+        axis.set_xscale("log", base=2)
+        axis.set_xlabel("search budget (simulations)")
+        axis.set_title(f"{stratum} held-out positions")
+        axis.grid(alpha=0.3)
+    reference = summary["reference"]
+    axes[0].set_ylabel(f"top-1 (ties count) vs the {reference['kind']} {reference['budget']}-sim reference")
+    axes[0].legend(fontsize=7, loc="lower right")
+    figure.suptitle(f"A network without search, placed on the searcher's budget axis "
+                    f"({summary['split']['games']} held-out games; bands: 95% game-level intervals)")
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)

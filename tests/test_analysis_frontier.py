@@ -48,7 +48,7 @@ def test_read_sweep_finds_runs_in_nested_files(tmp_path):
     runs = read_sweep(tmp_path)
     assert len(runs) == 12 and {run.teacher_budget for run in runs} == {16, 64}
     first = runs[0]
-    assert first.train_flops == 1e12 and first.agreement == pytest.approx(0.2)
+    assert first.train_flops == 1e12 and first.teacher_agreement == pytest.approx(0.2)
     assert first.forward_flops in (1e6, 4e6) and first.model in ("tiny", "small")
     assert first.player_spec(1).startswith("policy:ckpt=") and "netmcts:" in first.player_spec(8)
     empty = tmp_path / "empty"

@@ -15,13 +15,21 @@ def test_smoke_demo_writes_summary_and_report_and_resumes(tmp_path):
     assert first.returncode == 0, first.stderr[-2000:]
     summary = json.loads((out / "summary.json").read_text())
     students = summary["students"]
-    assert [(s["teacher_budget"], s["model"]) for s in students] == [(1, "tiny"), (16, "tiny"), (64, "tiny")]
+    assert [(s["teacher_budget"], s["model"], s["target"]) for s in students] == [
+        (1, "tiny", "best"), (16, "tiny", "best"), (64, "tiny", "best"), (64, "tiny", "visits")]
     for student in students:
         assert student["train_flops"] > 0 and student["train_samples"] > 0
-        assert 0 <= student["agreement"]["top1"] <= 1 and student["agreement"]["n"] > 0
+        agreement = student["agreement"]["all"]
+        assert 0 <= agreement["top1_strict"] <= agreement["top1_tied"] <= 1 and agreement["n"] > 0
+        low, high = agreement["top1_tied_ci"]
+        assert low <= agreement["top1_tied"] <= high
         assert student["elo"] is not None and 0 <= student["puzzle_first_move_accuracy"] <= 1
-    curve = {int(b): v for b, v in summary["searcher"]["agreement_with_top_budget"].items()}
-    assert curve[64] == 1.0 and curve[1] < 1.0  # the top budget agrees with itself exactly
+    # scored against the independent reference: even the top budget is not scored against itself
+    assert summary["reference"]["kind"] == "independent" and summary["reference"]["budget"] == 128
+    curve = {int(b): v for b, v in summary["searcher"]["all"]["agreement"].items()}
+    assert curve[64] < 1.0
+    assert summary["searcher"]["all"]["self_agreement"]["64"] == 1.0  # kept, under its own name
+    assert summary["split"]["split"] == "validation" and summary["split"]["games"] >= 1
     html = (out / "report.html").read_text()
     assert "<img" in html and "base64" in html and (out / "headline.png").stat().st_size > 10_000
 

@@ -2,10 +2,16 @@
 
 Two measures:
 
-- **search-equivalent budget**: the budget ``b`` at which the searcher's own agreement with its
-  highest-budget labels equals the student's. The budget-``b`` labels *are* what ``mcts:sims=b``
-  answers (the dataset snapshots one anytime search, and ``mcts:sims=b`` reproduces them exactly),
-  so the searcher's curve comes from the dataset without searching again.
+- **search-equivalent budget**: the budget ``b`` at which the searcher agrees with the
+  independent reference as well as the student does. The budget-``b`` labels *are* what
+  ``mcts:sims=b`` answers (the dataset snapshots one anytime search, and ``mcts:sims=b``
+  reproduces them exactly), so the searcher's curve comes from the dataset without searching
+  again; the reference is a separate search with its own seed and root noise (``generate
+  --reference``), so no point of the curve is the searcher agreeing with its own snapshots. The
+  curve, the student's level and the budget all carry game-level bootstrap intervals from the same
+  resampled games, and the student minus the searcher at each budget a paired one.
+  ``self_agreement_curve`` is kept under its own name: the budget-``b`` labels against the
+  top-budget labels of the same search.
 - **Elo-equivalent budget**: the budget at which MCTS plays as strongly as the student, from a
   round robin (or gauntlet) of the student against MCTS at budgets 1..4096.
 
@@ -19,15 +25,20 @@ Both interpolate in log2(budget) on an isotonic fit of the curve
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Callable, Sequence
 
-from chessmesa.analysis.agreement import compare
+import numpy as np
+
+from chessmesa.analysis.agreement import BOOTSTRAP_RESAMPLES, agreement_rows
 from chessmesa.analysis.labels import LabelSet
-from chessmesa.analysis.metrics import interpolate_equivalent_budget
+from chessmesa.analysis.metrics import ClusterBootstrap, interpolate_equivalent_budget
 from chessmesa.analysis.students import StudentOutput, student_answers
 
-#: Agreement measures an equivalence can be based on (each grows with agreement).
-EQUIVALENCE_METRICS = ("top1", "top3")
+#: Agreement measures an equivalence can be based on, and the sign that makes each grow with
+#: agreement (Q-regret falls as agreement grows).
+EQUIVALENCE_METRICS = {"top1_tied": 1.0, "top1_strict": 1.0, "top3": 1.0, "q_regret": -1.0}
+#: Positions an equivalence can be measured on (the reference's view of the position).
+EQUIVALENCE_STRATA = ("all", "undecided", "decided")
 #: MCTS budgets of the Elo ladder by default: 1, 4, 16, ..., 4096.
 ELO_BUDGETS = tuple(4**k for k in range(7))
 
@@ -55,34 +66,82 @@ def label_outputs(labels: LabelSet, budget: int) -> list[StudentOutput]:
                           p.labels[budget].root_value) for p in labels.positions]
 
 
-def search_curve(labels: LabelSet, metric: str = "top1", seed: int = 0) -> dict[int, float]:
-    """The searcher's agreement at each budget with its own top-budget labels (1 at the top)."""
-    return {budget: compare(label_outputs(labels, budget), labels.positions, labels.top_budget,
-                            seed)[metric]
-            for budget in labels.budgets}
+def budget_interval(boot: ClusterBootstrap, curve_values: dict[int, np.ndarray],
+                    student_values: np.ndarray, sign: float) -> dict:
+    """The equivalent budget in every resample of ``boot``: its percentile interval, with a side
+    held at the curve's end where resamples fall outside it, and the share that does.
+
+    ``curve_values[b]`` and ``student_values`` are per-position values of the measure.
+    """
+    budgets = sorted(curve_values)
+    curves = np.stack([sign * boot.means(curve_values[b]) for b in budgets], axis=1)
+    students = sign * boot.means(student_values)
+    found, outside = [], {"below": 0, "above": 0}
+    for curve, student in zip(curves, students):
+        result = interpolate_equivalent_budget(budgets, curve, student)
+        if result.out_of_range:
+            outside[result.out_of_range] += 1
+        found.append(result.budget if result.budget is not None else
+                     (budgets[0] / 2 if result.out_of_range == "below" else budgets[-1] * 2))
+    low, high = boot.interval(np.log2(found))
+    resamples = len(found)
+    return {"budget_ci": [None if low < math.log2(budgets[0]) else 2.0**low,
+                          None if high > math.log2(budgets[-1]) else 2.0**high],
+            "resamples_below_curve": outside["below"] / resamples,
+            "resamples_above_curve": outside["above"] / resamples}
 
 
-def search_equivalence(spec: str, labels: LabelSet, metric: str = "top1", seed: int = 0,
-                       progress: Callable[[int], None] = lambda n: None) -> dict:
+def search_equivalence(spec: str, labels: LabelSet, metric: str = "top1_tied", seed: int = 0,
+                       progress: Callable[[int], None] = lambda n: None, stratum: str = "all",
+                       outputs: Sequence[StudentOutput] | None = None) -> dict:
     """The search-equivalent budget of the student ``spec`` on ``labels``
-    (:func:`~chessmesa.analysis.labels.load_labels`).
+    (:func:`~chessmesa.analysis.labels.load_labels`), on the positions of ``stratum``.
 
-    Returns the searcher's ``curve`` (budget -> agreement with the top-budget labels), the
-    student's agreement and the equivalent ``budget`` (None with ``out_of_range`` outside the curve).
+    Returns the searcher's ``curve`` against the reference (budget -> agreement, with
+    ``curve_ci``), the student's agreement with its interval, the equivalent ``budget`` (None with
+    ``out_of_range`` outside the curve) and its ``budget_ci`` (a None side: beyond the curve's
+    end), ``student_minus_searcher`` per budget with paired intervals, and the
+    ``self_agreement_curve``. ``outputs`` skips asking the student again.
     """
     if metric not in EQUIVALENCE_METRICS:
         raise ValueError(f"unknown metric {metric!r}; choose from {', '.join(EQUIVALENCE_METRICS)}")
-    name, outputs = student_answers(spec, labels, seed, progress)
-    student_summary = compare(outputs, labels.positions, labels.top_budget, seed)
-    curve = search_curve(labels, metric, seed)
+    if stratum not in EQUIVALENCE_STRATA:
+        raise ValueError(f"unknown stratum {stratum!r}; choose from {', '.join(EQUIVALENCE_STRATA)}")
+    name, outputs = (spec, outputs) if outputs is not None else student_answers(spec, labels, seed, progress)
+    references = labels.references()
+    keep = np.array([stratum == "all" or (r.decided == (stratum == "decided")) for r in references])
+    if not keep.any():
+        raise ValueError(f"no position of the {stratum} stratum in the dataset's {labels.split.get('split')} split")
+    positions = [p for p, k in zip(labels.positions, keep) if k]
+    references = [r for r, k in zip(references, keep) if k]
+    outputs = [o for o, k in zip(outputs, keep) if k]
+
+    def values(answers, against=references, where=positions) -> np.ndarray:
+        return np.array([row[metric] for row in agreement_rows(answers, where, against)], dtype=float)
+
+    student = values(outputs)
+    searcher = {b: values([o for o, k in zip(label_outputs(labels, b), keep) if k]) for b in labels.budgets}
+    boot = ClusterBootstrap.of([p.game for p in positions], BOOTSTRAP_RESAMPLES, seed)
+    sign = EQUIVALENCE_METRICS[metric]
+    curve = {b: float(np.nanmean(v)) for b, v in searcher.items()}
+    student_level = float(np.nanmean(student))
+    found = equivalent_budget({b: sign * v for b, v in curve.items()}, sign * student_level)
+    top = labels.top_budget
+    top_labels = [p.labels[top] for p in labels.positions]
+    self_curve = {str(b): float(np.nanmean(values(label_outputs(labels, b), top_labels, labels.positions)))
+                  for b in labels.budgets}
     return {
-        "student": name,
-        "metric": metric,
-        "top_budget": labels.top_budget,
-        "curve": {str(budget): value for budget, value in curve.items()},
-        "student_agreement": student_summary[metric],
-        "student_agreement_ci": student_summary[f"{metric}_ci"],
-        **equivalent_budget(curve, student_summary[metric]),
+        "student": name, "metric": metric, "stratum": stratum, "reference": labels.reference_info(),
+        "split": labels.split, "positions": len(positions), "games": boot.games,
+        "top_budget": top,
+        "curve": {str(b): v for b, v in curve.items()},
+        "curve_ci": {str(b): boot.mean_interval(v) for b, v in searcher.items()},
+        "student_agreement": student_level, "student_agreement_ci": boot.mean_interval(student),
+        **found, **budget_interval(boot, searcher, student, sign),
+        "student_minus_searcher": {str(b): {"difference": float(np.nanmean(student - v)),
+                                            "ci": boot.mean_interval(student - v)}
+                                   for b, v in searcher.items()},
+        "self_agreement_curve": self_curve,
     }
 
 

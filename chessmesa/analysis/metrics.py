@@ -252,6 +252,63 @@ def bootstrap_ci(
     return float(low), float(high)
 
 
+@dataclass(frozen=True)
+class ClusterBootstrap:
+    """Resampling weights for a game-level (cluster) bootstrap: positions cluster in games, so the
+    games are resampled with replacement and each keeps all of its positions.
+
+    ``weights[r, i]`` is how many times position ``i``'s game was drawn in resample ``r``; any
+    weighted statistic over the positions is then one matrix product per resample.
+
+    >>> boot = ClusterBootstrap.of(np.array([0, 0, 1, 2]), resamples=200, seed=0)
+    >>> boot.weights.shape, bool((boot.weights[:, 0] == boot.weights[:, 1]).all())  # one game, one weight
+    ((200, 4), True)
+    """
+
+    weights: np.ndarray  # [resamples, positions]
+    games: int
+    level: float = 0.95
+
+    @classmethod
+    def of(cls, clusters: ArrayLike, resamples: int = 1000, seed: int = 0,
+           level: float = 0.95) -> ClusterBootstrap:
+        _, index = np.unique(np.asarray(clusters), return_inverse=True)
+        games = int(index.max(initial=-1)) + 1
+        rng = np.random.default_rng(seed)
+        drawn = rng.integers(0, max(games, 1), size=(resamples, games))
+        counts = np.zeros((resamples, games), dtype=np.float64)
+        np.add.at(counts, (np.repeat(np.arange(resamples), games), drawn.ravel()), 1.0)
+        return cls(counts[:, index], games, level)
+
+    def means(self, values: ArrayLike) -> np.ndarray:
+        """The mean of the finite ``values`` in every resample (NaN where a resample has none)."""
+        values = np.asarray(values, dtype=float)
+        finite = np.isfinite(values)
+        totals = self.weights @ np.where(finite, values, 0.0)
+        counts = self.weights @ finite.astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return totals / counts
+
+    def interval(self, replicates: ArrayLike) -> list[float] | None:
+        """The percentile interval of per-resample statistics (None if none is finite)."""
+        replicates = np.asarray(replicates, dtype=float)
+        replicates = replicates[np.isfinite(replicates)]
+        if replicates.size == 0:
+            return None
+        tail = 50.0 * (1.0 - self.level)
+        low, high = np.percentile(replicates, [tail, 100.0 - tail])
+        return [float(low), float(high)]
+
+    def mean_interval(self, values: ArrayLike) -> list[float] | None:
+        """The game-level interval of the mean of ``values``.
+
+        >>> values = np.array([1.0, 1.0, 1.0, 0.0, 0.0, 0.0])  # two games that disagree wholly
+        >>> ClusterBootstrap.of([0, 0, 0, 1, 1, 1], resamples=500).mean_interval(values)
+        [0.0, 1.0]
+        """
+        return self.interval(self.means(values))
+
+
 def _isotonic_fit(values: np.ndarray) -> np.ndarray:
     """Least-squares non-decreasing fit (pool adjacent violators)."""
     block_means: list[float] = []

@@ -4,7 +4,7 @@ Figures are built with matplotlib's object API (``Figure``, rendered by Agg), ne
 no global state, no display needed.
 
 >>> import io
->>> result = {"analysis": "agreement", "student": "s", "budgets": {"16": {"top1": 0.5, "n": 4}}}
+>>> result = {"analysis": "agreement", "student": "s", "budgets": {"16": {"top1_tied": 0.5, "n": 4}}}
 >>> figure = plot_result(result)
 >>> png_bytes(figure)[:4]
 b'\\x89PNG'
@@ -50,13 +50,14 @@ def _series(rows: list[dict], key: str) -> tuple[list, list]:
 
 
 def agreement_figure(result: dict) -> Figure:
-    """Top-1/top-3 agreement and KL/cross-entropy against the label budget (log axis)."""
+    """Agreement (tie-aware and strict top-1, top-3) and KL/cross-entropy with the searcher's
+    labels at each budget (log axis)."""
     budgets = sorted(result["budgets"], key=int)
     rows = [result["budgets"][b] for b in budgets]
     x = [int(b) for b in budgets]
     figure = Figure(figsize=(10, 4), dpi=DPI)
     left, right = figure.subplots(1, 2)
-    for key, label in (("top1", "top-1"), ("top3", "top-3")):
+    for key, label in (("top1_tied", "top-1 (ties count)"), ("top1_strict", "top-1 strict"), ("top3", "top-3")):
         _errorbar(left, x, *_series(rows, key), label)
     left.set(ylabel="agreement", ylim=(0, 1.02), title=f"{result.get('student', '')} vs the searcher")
     for key, label in (("kl_bits", "KL(searcher || student)"), ("xent_bits", "cross-entropy")):
@@ -91,9 +92,18 @@ def puzzles_figure(result: dict) -> Figure:
 def _equivalence_panel(axes, section: dict, ylabel: str, student_key: str) -> None:
     curve = section["curve"]
     budgets = sorted(curve, key=int)
-    axes.plot([int(b) for b in budgets], [_number(curve[b]) for b in budgets], "o-", label="MCTS")
+    intervals = section.get("curve_ci") or {}
+    _errorbar(axes, [int(b) for b in budgets], [curve[b] for b in budgets],
+              [intervals.get(b) for b in budgets], "MCTS")
     student = _number(section.get(student_key))
     axes.axhline(student, color="C1", linestyle="--", label="student")
+    interval = section.get(f"{student_key}_ci")
+    if interval and None not in interval:
+        axes.axhspan(interval[0], interval[1], color="C1", alpha=0.15)
+    self_curve = section.get("self_agreement_curve")
+    if self_curve:
+        axes.plot([int(b) for b in budgets], [_number(self_curve.get(b)) for b in budgets], "x:",
+                  color="0.6", label="self-agreement (not independent)")
     if section.get("budget") is not None:
         axes.axvline(section["budget"], color="C2", linestyle=":",
                      label=f"equivalent budget {section['budget']:.0f}")
@@ -105,8 +115,7 @@ def _equivalence_panel(axes, section: dict, ylabel: str, student_key: str) -> No
 
 def equivalence_figure(result: dict) -> Figure:
     """The searcher's curve, the student's level and the equivalent budget (agreement; Elo)."""
-    panels = [("search", f"{result['search']['metric']} agreement with the top budget",
-               "student_agreement")]
+    panels = [("search", f"{result['search']['metric']} vs the reference", "student_agreement")]
     if result.get("elo"):
         panels.append(("elo", "Elo (smallest budget = 0)", "student_elo"))
     figure = Figure(figsize=(5 * len(panels), 4), dpi=DPI)
@@ -130,10 +139,12 @@ def frontier_figure(result: dict) -> Figure:
                       key=lambda r: r["train_flops"])
         label = f"teacher {teacher}" + (f", {model}" if model else "")
         flops = [r["train_flops"] for r in mine]
-        panels[0].plot(flops, [_number(r.get("agreement")) for r in mine], "o-", label=label)
+        compute = [_number(r.get("total_seconds")) for r in mine]
+        panels[0].plot(compute, [_number(r.get("agreement")) for r in mine], "o-", label=label)
         if has_elo:
             panels[1].plot(flops, [_number(r.get("elo")) for r in mine], "o-", label=label)
-    panels[0].set(xscale="log", xlabel="training FLOPs", ylabel="top-1 agreement")
+    panels[0].set(xscale="log", xlabel="core-seconds (label search + training)",
+                  ylabel="top-1 vs the reference")
     if has_elo:
         panels[1].set(xscale="log", xlabel="training FLOPs", ylabel="Elo (no search)")
         _exchange_panel(panels[2], result)

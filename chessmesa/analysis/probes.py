@@ -1,4 +1,7 @@
-"""Linear probes: what a student network's layers encode, against a randomly initialised control.
+"""Linear probes: what a student network's layers encode, against two controls.
+
+The controls: the same architecture with random weights (what any network of this shape encodes),
+and the raw input planes (what a linear read of the board gives without any network).
 
 Targets per position:
 
@@ -8,9 +11,12 @@ Targets per position:
 - look-ahead, after Jenner et al. (2024): the target square of the searcher's 2nd and 3rd
   principal-variation moves at each label budget (``pv2_to@64``: 64 classes), i.e. the opponent's
   expected reply and the student's own follow-up, which a network that merely pattern-matches the
-  first move has no reason to encode.
+  first move has no reason to encode. Beside them, the 1st PV move's target square (``pv1_to``):
+  the move about to be played, which a student trained to imitate it encodes without looking
+  ahead; look-ahead is a 2nd or 3rd PV move read above that control.
 
-Each probe is fitted on the positions of a training split and scored on the held-out positions
+Each probe is fitted on the positions of a training split of the games and scored on the positions of
+the other games
 (accuracy for classes, R^2 for regressions), its L2 penalty chosen on a validation split of the
 training positions (ridge regression for values, a ridge classifier for classes: closed forms, so a
 sweep of penalties costs a Cholesky factorisation each). Activations are first expressed in the
@@ -92,28 +98,44 @@ def concept_targets(boards: Sequence[chess.Board]) -> list[Target]:
 
 
 def lookahead_targets(pvs: Sequence[Sequence[str]], budget: int) -> list[Target]:
-    """Target squares (0..63) of the 2nd and 3rd PV moves; -1 where the PV is shorter.
+    """Target squares (0..63) of the 1st (the control), 2nd and 3rd PV moves; -1 where the PV is
+    shorter.
 
     >>> [t.values.tolist() for t in lookahead_targets([["e2e4", "e7e5", "g1f3"], ["d2d4"]], 64)]
-    [[36, -1], [21, -1]]
+    [[28, 27], [36, -1], [21, -1]]
     """
     return [Target(f"pv{ply + 1}_to@{budget}", CLASSIFICATION,
                    np.array([chess.Move.from_uci(pv[ply]).to_square if len(pv) > ply else -1
                              for pv in pvs], dtype=int), budget)
-            for ply in (1, 2)]
+            for ply in (0, 1, 2)]
 
 
-def split_positions(count: int, seed: int = 0,
-                    test_share: float = TEST_SHARE) -> tuple[np.ndarray, np.ndarray]:
-    """Disjoint train and test indices of ``count`` positions (seeded).
+def split_positions(count: int, seed: int = 0, test_share: float = TEST_SHARE,
+                    games: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Disjoint train and test indices of ``count`` positions (seeded); with ``games`` (a key per
+    position) whole games go to one side, about ``test_share`` of the positions to the test side.
 
     >>> train, test = split_positions(8, seed=1)
     >>> len(train), len(test), sorted(np.concatenate([train, test]).tolist()) == list(range(8))
     (6, 2, True)
+    >>> train, test = split_positions(6, games=[1, 1, 2, 2, 3, 3], test_share=0.3)
+    >>> len(test), len({[1, 1, 2, 2, 3, 3][i] for i in test})
+    (2, 1)
     """
-    order = np.random.default_rng(seed).permutation(count)
-    cut = count - max(1, int(round(count * test_share)))
-    return np.sort(order[:cut]), np.sort(order[cut:])
+    rng = np.random.default_rng(seed)
+    if games is None:
+        order = rng.permutation(count)
+        cut = count - max(1, int(round(count * test_share)))
+        return np.sort(order[:cut]), np.sort(order[cut:])
+    keys, index = np.unique(np.asarray(games), return_inverse=True)
+    if len(keys) < 2:
+        return np.arange(count), np.zeros(0, dtype=np.int64)
+    shuffled = rng.permutation(len(keys))
+    positions_so_far = np.cumsum(np.bincount(index, minlength=len(keys))[shuffled])
+    # the fewest games of the shuffle that reach the test share; at least one, never all
+    test_games = int(np.clip(np.searchsorted(positions_so_far, count * test_share) + 1, 1, len(keys) - 1))
+    test = np.isin(index, shuffled[:test_games])
+    return np.flatnonzero(~test), np.flatnonzero(test)
 
 
 def _span_axes(rows: np.ndarray) -> np.ndarray:
@@ -258,17 +280,22 @@ def probe_targets(labels: LabelSet) -> list[Target]:
 
 def run_probes(checkpoints: Sequence[str], labels: LabelSet, seed: int = 0,
                progress: Callable[[int], None] = lambda n: None) -> dict:
-    """Probe every layer of each checkpoint's network, and of a randomly initialised copy.
+    """Probe every layer of each checkpoint's network, of a randomly initialised copy, and the
+    raw input planes.
 
     Returns ``{"analysis": "probes", "targets": {name: {"kind", "metric", "budget", "baseline"}},
-    "students": [{"name", "teacher_budget", "trained": {layer: {target: score}}, "control": ...}]}``.
+    "planes": {"input": {target: score}}, "students": [{"name", "teacher_budget",
+    "trained": {layer: {target: score}}, "control": ...}]}``.
     """
     from chessmesa.analysis.frontier import read_run
-    from chessmesa.nn import load_network, random_init_like
+    from chessmesa.nn import encode_positions, load_network, random_init_like
 
     positions = [position.position() for position in labels.positions]
     targets = probe_targets(labels)
-    train, test = split_positions(len(positions), seed)
+    train, test = split_positions(len(positions), seed, games=[p.game for p in labels.positions])
+    if len(train) == 0 or len(test) == 0:
+        raise ValueError("probes need positions from at least two games")
+    planes = encode_positions(positions).reshape(len(positions), -1)
     students = []
     for checkpoint in checkpoints:
         network = load_network(checkpoint)
@@ -284,5 +311,6 @@ def run_probes(checkpoints: Sequence[str], labels: LabelSet, seed: int = 0,
         "positions": {"train": len(train), "test": len(test)},
         "targets": {t.name: {"kind": t.kind, "metric": "accuracy" if t.kind == CLASSIFICATION else "r2",
                              "budget": t.budget, "baseline": baseline(t, train, test)} for t in targets},
+        "planes": probe_layers({"input": planes}, targets, train, test, progress),
         "students": students,
     }

@@ -51,17 +51,29 @@ def _interval(value, interval, format_value=_percent) -> str:
     return text
 
 
+def _agreement_row(first: str, s: dict) -> list[str]:
+    calibration = s.get("calibration") or {}
+    return [first, f"{s['n']} / {s.get('games', '-')}", _interval(s.get("top1_tied"), s.get("top1_tied_ci")),
+            _interval(s.get("top1_strict"), s.get("top1_strict_ci")), _percent(s.get("top3")),
+            _interval(s.get("q_regret"), s.get("q_regret_ci"), _fixed), _fixed(s.get("kl_bits")),
+            _fixed(s.get("kl_teacher_bits")), _fixed(s.get("value_mse")), _fixed(calibration.get("ece"))]
+
+
+_AGREEMENT_HEADERS = ["positions / games", "top-1 tied [95% CI]", "top-1 strict [95% CI]", "top-3",
+                      "Q-regret [95% CI]", "KL bits", "KL bits vs own teacher", "value MSE", "ECE"]
+
+
 def _agreement(result: dict) -> Section:
-    rows = []
-    for budget in sorted(result["budgets"], key=int):
-        s = result["budgets"][budget]
-        calibration = s.get("calibration") or {}
-        rows.append([budget, str(s["n"]), _interval(s.get("top1"), s.get("top1_ci")), _percent(s.get("top3")),
-                     _fixed(s.get("kl_bits")), _fixed(s.get("xent_bits")), _fixed(s.get("kendall_tau")),
-                     _fixed(s.get("value_mse")), _fixed(s.get("value_corr")), _fixed(calibration.get("ece"))])
-    headers = ["budget", "n", "top-1 [95% CI]", "top-3", "KL bits", "xent bits", "tau-b",
-               "value MSE", "value r", "ECE"]
-    return Section(f"Agreement: {result.get('student', '')}", tables=[Table(headers, rows)])
+    reference = result.get("reference") or {}
+    split = result.get("split") or {}
+    strata = Table(["stratum"] + _AGREEMENT_HEADERS,
+                   [_agreement_row(name, s) for name, s in (result.get("strata") or {}).items() if s],
+                   f"against the {reference.get('kind', '')} reference ({reference.get('budget')} simulations), "
+                   f"{split.get('split', '')} split: {split.get('games', '-')} games; intervals resample games")
+    budgets = Table(["label budget"] + _AGREEMENT_HEADERS,
+                    [_agreement_row(b, result["budgets"][b]) for b in sorted(result["budgets"], key=int)],
+                    "against the searcher's labels at each budget")
+    return Section(f"Agreement: {result.get('student', '')}", tables=[strata, budgets])
 
 
 def _puzzles(result: dict) -> Section:
@@ -79,28 +91,50 @@ def _puzzles(result: dict) -> Section:
 
 def _equivalent(section: dict) -> str:
     if section.get("budget") is not None:
-        return f"{section['budget']:.1f}"
-    return f"out of range ({section.get('out_of_range')})"
+        text = f"{section['budget']:.1f}"
+    else:
+        text = f"out of range ({section.get('out_of_range')})"
+    interval = section.get("budget_ci")
+    if interval:
+        text += f" [{_fixed(interval[0], 1) if interval[0] is not None else 'below'}, " \
+                f"{_fixed(interval[1], 1) if interval[1] is not None else 'above'}]"
+    return text
 
 
 def _equivalence(result: dict) -> Section:
     search = result["search"]
+    reference = search.get("reference") or {}
     rows = [["search-equivalent budget", _equivalent(search),
-             f"student {search['metric']} {_percent(search['student_agreement'])} vs labels at "
-             f"{search['top_budget']}"]]
+             f"student {search['metric']} {_interval(search['student_agreement'], search.get('student_agreement_ci'))} "
+             f"vs the {reference.get('kind', '')} reference at {reference.get('budget')} sims, "
+             f"{search.get('stratum', 'all')} positions, {search.get('games', '-')} games"]]
     if result.get("elo"):
         elo = result["elo"]
         rows.append(["Elo-equivalent budget", _equivalent(elo),
                      f"student Elo {_fixed(elo['student_elo'], 0)} ({elo['games']} games)"])
-    return Section(f"Equivalence: {result.get('student', '')}",
-                   tables=[Table(["measure", "MCTS budget", "basis"], rows)])
+    tables = [Table(["measure", "MCTS budget [95% CI]", "basis"], rows)]
+    differences = search.get("student_minus_searcher") or {}
+    if differences:
+        tables.append(Table(["budget", "searcher", "student minus searcher [95% CI]"],
+                            [[b, _fixed(search["curve"][b]), _interval(d["difference"], d["ci"], _fixed)]
+                             for b, d in sorted(differences.items(), key=lambda item: int(item[0]))],
+                            "paired over the same positions; intervals resample games"))
+    return Section(f"Equivalence: {result.get('student', '')}", tables=tables)
 
 
 def _frontier(result: dict) -> Section:
-    runs = Table(["run", "teacher budget", "train FLOPs", "agreement", "Elo"],
+    runs = Table(["run", "teacher budget", "train FLOPs", "label sims", "core-seconds", "top-1 vs reference",
+                  "top-1 vs own teacher", "Elo"],
                  [[run["name"], str(run["teacher_budget"]), f"{run['train_flops']:.3g}",
-                   _percent(run.get("agreement")), _fixed(run.get("elo"), 0)] for run in result["runs"]])
+                   _fixed(run.get("label_simulations"), 0), _fixed(run.get("total_seconds"), 0),
+                   _percent(run.get("agreement")), _percent(run.get("teacher_agreement")),
+                   _fixed(run.get("elo"), 0)] for run in result["runs"]],
+                 "core-seconds: label search and training together")
     tables = [runs]
+    front = result.get("agreement_frontier") or {}
+    if front.get("fit"):
+        tables.append(Table(["compute-efficient runs", "agreement per decade of compute"],
+                            [[", ".join(front["runs"]), _percent(front["fit"]["per_decade"])]]))
     fit = result.get("fit")
     if fit:
         tables.append(Table(["intercept", "train slope", "Elo slope", "R^2"],

@@ -21,8 +21,9 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from chessmesa.analysis.labels import LabelSet, teacher_policy
+from chessmesa.analysis.labels import LabelSet
 from chessmesa.core import Position, move_to_uci
+from chessmesa.datasets.targets import search_distribution
 from chessmesa.play.players import Limit, Player, make_player
 from chessmesa.play.searchers import search_limits
 from chessmesa.play.specs import parse_spec
@@ -61,8 +62,8 @@ def _uci_moves(position: Position) -> list[str]:
 
 
 def search_policy(result) -> np.ndarray:
-    """A search's root policy, as :func:`~chessmesa.analysis.labels.teacher_policy` reads labels."""
-    return teacher_policy(result.visits, result.improved_policy, result.moves.index(result.best_move))
+    """A search's root policy, as the teacher contract reads labels."""
+    return search_distribution(result.visits, result.improved_policy, result.moves.index(result.best_move))
 
 
 class _PlayerStudent:

@@ -29,13 +29,20 @@ def _int_list(text: str, option: str) -> tuple[int, ...]:
     return values
 
 
-def _labels(data: str, budgets: tuple[int, ...] | None, limit: int | None, seed: int):
+def _labels(data: str, budgets: tuple[int, ...] | None, limit: int | None, seed: int, split: str,
+            students: list[str]):
     from chessmesa.analysis.labels import load_labels
 
     try:
-        return load_labels(data, list(budgets) if budgets else None, limit, seed)
+        return load_labels(data, list(budgets) if budgets else None, limit, seed, split, students)
     except (ValueError, OSError) as error:
         raise BadInput(str(error)) from None
+
+
+_split_option = click.option(
+    "--split", type=click.Choice(["validation", "train", "all"]), default="validation", show_default=True,
+    help="Positions to score: the held-out games (the dataset's split, narrowed to the games a "
+         "trained student never saw), the training games, or all.")
 
 
 def _check_spec(spec: str) -> None:
@@ -120,9 +127,11 @@ def analyze() -> None:
 @click.option("--data", required=True, help="Dataset folder (chessmesa generate).")
 @click.option("--budgets", help="Only these label budgets (default: all of the dataset's).")
 @click.option("--limit", type=click.IntRange(1), help="A seeded sample of N positions.")
+@_split_option
 @_with(_output_options)
-def agreement(spec, data, budgets, limit, seed, as_json, out, plot):
-    """Agreement of a student with the searcher's labels at every budget of a dataset.
+def agreement(spec, data, budgets, limit, split, seed, as_json, out, plot):
+    """Agreement of a student with the dataset's independent reference search (by stratum, with
+    game-level intervals) and with the searcher's labels at every budget.
 
     \b
     chessmesa analyze agreement --student policy:ckpt=runs/small --data data/labels --plot agreement.png
@@ -131,28 +140,33 @@ def agreement(spec, data, budgets, limit, seed, as_json, out, plot):
     from chessmesa.analysis.agreement import run_agreement
 
     _check_spec(spec)
-    labels = _labels(data, budgets and _int_list(budgets, "--budgets"), limit, seed)
+    labels = _labels(data, budgets and _int_list(budgets, "--budgets"), limit, seed, split, [spec])
     try:
         with progress_bar("positions", len(labels.positions), enabled=not as_json) as advance:
             result = run_agreement(spec, labels, seed, advance)
     except ValueError as error:
         raise BadInput(str(error)) from None
     _emit(result, {"student": spec, "data": data, "budgets": labels.budgets, "limit": limit,
-                   "seed": seed, "dataset_config": labels.manifest.get("config")}, as_json, out, plot)
+                   "split": split, "seed": seed, "dataset_config": labels.manifest.get("config")},
+          as_json, out, plot)
 
 
 @analyze.command()
 @click.option("--student", "spec", required=True, help="Engine spec of the student.")
 @click.option("--data", required=True, help="Dataset folder: the searcher's curve and top-budget labels.")
-@click.option("--metric", type=click.Choice(["top1", "top3"]), default="top1", show_default=True)
+@click.option("--metric", type=click.Choice(["top1_tied", "top1_strict", "top3", "q_regret"]),
+              default="top1_tied", show_default=True, help="The agreement measure (against the reference).")
+@click.option("--stratum", type=click.Choice(["all", "undecided", "decided"]), default="all",
+              show_default=True, help="Positions by the reference's |root value| (decided: > 0.9).")
 @click.option("--limit", type=click.IntRange(1), help="A seeded sample of N positions.")
+@_split_option
 @click.option("--elo", is_flag=True, help="Also the Elo-equivalent budget, from a tournament.")
 @click.option("--elo-budgets", default="1,4,16,64,256,1024,4096", show_default=True,
               help="MCTS budgets of the Elo ladder.")
 @click.option("--gauntlet", is_flag=True, help="The student plays each MCTS only (no round robin).")
 @_with(_tournament_options(4))
 @_with(_output_options)
-def equivalence(spec, data, metric, limit, elo, elo_budgets, gauntlet, games_per_pair, tc, openings,
+def equivalence(spec, data, metric, stratum, limit, split, elo, elo_budgets, gauntlet, games_per_pair, tc, openings,
                 concurrency, max_moves, seed, as_json, out, plot):
     """The MCTS budget a student is worth: by agreement and (--elo) by playing strength.
 
@@ -167,10 +181,10 @@ def equivalence(spec, data, metric, limit, elo, elo_budgets, gauntlet, games_per
     openings = _openings(openings) if elo else openings
     if elo and games_per_pair < 1:
         raise BadInput("--games-per-pair must be at least 1 with --elo")
-    labels = _labels(data, None, limit, seed)
+    labels = _labels(data, None, limit, seed, split, [spec])
     try:
         with progress_bar("positions", len(labels.positions), enabled=not as_json) as advance:
-            search = search_equivalence(spec, labels, metric, seed, advance)
+            search = search_equivalence(spec, labels, metric, seed, advance, stratum)
         elo_result = None
         if elo:
             total = pairings(len(set(ladder)) + 1, gauntlet) * games_per_pair
@@ -180,7 +194,8 @@ def equivalence(spec, data, metric, limit, elo, elo_budgets, gauntlet, games_per
     except ValueError as error:
         raise BadInput(str(error)) from None
     result = {"analysis": "equivalence", "student": search["student"], "search": search, "elo": elo_result}
-    _emit(result, {"student": spec, "data": data, "metric": metric, "limit": limit, "seed": seed,
+    _emit(result, {"student": spec, "data": data, "metric": metric, "stratum": stratum, "limit": limit,
+                   "split": split, "seed": seed,
                    "dataset_config": labels.manifest.get("config"), "elo": elo,
                    "elo_budgets": list(ladder), "games_per_pair": games_per_pair, "gauntlet": gauntlet,
                    "tc": tc, "openings": openings, "max_moves": max_moves},
@@ -228,7 +243,8 @@ def puzzles(spec, puzzle_file, limit, seed, as_json, out, plot):
 @_with(_output_options)
 def frontier(sweep_dir, test_sims, ratings, games_per_pair, tc, openings, concurrency, max_moves,
              seed, as_json, out, plot):
-    """Agreement and Elo against training FLOPs, and the train/test compute exchange rate.
+    """Agreement with the common reference and Elo against compute (training and label search),
+    the compute-efficient frontier, and the train/test compute exchange rate.
 
     Elo comes from a round robin of every run at every --test-sims (--games-per-pair; 0 skips
     it), or from --ratings: a 'chessmesa tournament --json' whose players are named as here (the
@@ -238,11 +254,13 @@ def frontier(sweep_dir, test_sims, ratings, games_per_pair, tc, openings, concur
     chessmesa analyze frontier runs/sweep --games-per-pair 2 --plot frontier.png
     """
     from chessmesa.analysis.equivalence import pairings
-    from chessmesa.analysis.frontier import frontier as build_frontier, play_students, read_sweep
+    from chessmesa.analysis.frontier import frontier as build_frontier, play_students, read_sweep, score_runs
 
     sims = _int_list(test_sims, "--test-sims")
     try:
         runs = read_sweep(sweep_dir)
+        with progress_bar("agreement", None, enabled=not as_json) as advance:
+            runs = score_runs(runs, seed, advance)
     except ValueError as error:
         raise BadInput(str(error)) from None
     if ratings:
@@ -280,8 +298,9 @@ def _saved_ratings(path: str) -> dict[str, float]:
 @click.option("--data", required=True, help="Dataset folder: the positions and the searcher's PVs.")
 @click.option("--limit", type=click.IntRange(8), default=1000, show_default=True,
               help="A seeded sample of N positions.")
+@_split_option
 @_with(_output_options)
-def probes(checkpoints, data, limit, seed, as_json, out, plot):
+def probes(checkpoints, data, limit, split, seed, as_json, out, plot):
     """Linear probes of each layer for concepts and look-ahead, with a random-init control.
 
     \b
@@ -292,13 +311,14 @@ def probes(checkpoints, data, limit, seed, as_json, out, plot):
     for checkpoint in checkpoints:
         if not Path(checkpoint).exists():
             raise BadInput(f"no such checkpoint {checkpoint!r}")
-    labels = _labels(data, None, limit, seed)
+    labels = _labels(data, None, limit, seed, split, [f"policy:ckpt={c}" for c in checkpoints])
     try:
         with progress_bar("probes", None, enabled=not as_json) as advance:
             result = run_probes(checkpoints, labels, seed, advance)
     except ValueError as error:
         raise BadInput(str(error)) from None
-    _emit(result, {"students": list(checkpoints), "data": data, "limit": limit, "seed": seed,
+    result["split"] = labels.split
+    _emit(result, {"students": list(checkpoints), "data": data, "limit": limit, "split": split, "seed": seed,
                    "dataset_config": labels.manifest.get("config")},
           as_json, out, plot)
 

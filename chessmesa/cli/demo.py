@@ -15,27 +15,45 @@ def _fmt(value, pattern: str) -> str:
     return "-" if value is None else pattern.format(value)
 
 
+def _interval(value, interval, pattern: str) -> str:
+    text = _fmt(value, pattern)
+    if interval and None not in interval:
+        text += f" [{pattern.format(interval[0])}, {pattern.format(interval[1])}]"
+    return text
+
+
+def _budget(found: dict) -> str:
+    if found["budget"] is None:
+        return f"{found['out_of_range']} the curve"
+    low, high = found["budget_ci"] or [None, None]
+    return (f"{found['budget']:.1f} [{_fmt(low, '{:.1f}') if low is not None else 'below'}, "
+            f"{_fmt(high, '{:.1f}') if high is not None else 'above'}]")
+
+
 def summary_table(summary: dict):
     """The students and the searcher's ladder as one rich table."""
     from rich.table import Table
 
-    top = summary["config"]["budgets"][-1]
-    table = Table(title=f"students without search vs the {top}-simulation searcher (held-out positions)")
-    for column in ("player", "teacher", "train GFLOP", f"top-1 vs {top}-sim", "KL bits",
-                   "search-equivalent", "puzzles", "Elo (random = 0)"):
+    reference = summary["reference"]
+    table = Table(title=f"students without search vs the {reference['kind']} {reference['budget']}-simulation "
+                        f"reference ({summary['split']['games']} held-out games; 95% game-level intervals)")
+    for column in ("player", "teacher", "target", "top-1 (ties count)", "top-1 strict", "Q-regret",
+                   "search-equivalent sims", "undecided: equivalent sims", "puzzles", "Elo (random = 0)"):
         table.add_column(column, justify="left" if column == "player" else "right")
     for s in summary["students"]:
         ci = s["elo_ci"] or [None, None]
-        equivalent = (_fmt(s["search_equivalent_budget"], "{:.0f} sims")
-                      if s["search_equivalent_budget"] is not None else s["search_equivalent_out_of_range"] or "-")
-        table.add_row(s["name"], str(s["teacher_budget"]), _fmt((s["train_flops"] or 0) / 1e9, "{:,.0f}"),
-                      _fmt(s["agreement"]["top1"], "{:.1%}"), _fmt(s["agreement"]["kl_bits"], "{:.2f}"),
-                      equivalent, _fmt(s["puzzle_first_move_accuracy"], "{:.1%}"),
+        agreement = s["agreement"]["all"]
+        table.add_row(s["name"], str(s["teacher_budget"]), s["target"],
+                      _interval(agreement["top1_tied"], agreement["top1_tied_ci"], "{:.1%}"),
+                      _interval(agreement["top1_strict"], agreement["top1_strict_ci"], "{:.1%}"),
+                      _fmt(agreement["q_regret"], "{:.3f}"), _budget(s["search_equivalent"]["all"]),
+                      _budget(s["search_equivalent"]["undecided"]),
+                      _fmt(s["puzzle_first_move_accuracy"], "{:.1%}"),
                       f"{_fmt(s['elo'], '{:+.0f}')} [{_fmt(ci[0], '{:+.0f}')}, {_fmt(ci[1], '{:+.0f}')}]")
-    for rung in summary["searcher"]["ladder"]:
+    for rung in summary["ladder"]:
         ci = rung["elo_ci"] or [None, None]
-        table.add_row(f"mcts-{rung['sims']}", "-", "-", "-", "-", f"{rung['sims']} sims",
-                      _fmt(rung["puzzle_first_move_accuracy"], "{:.1%}"),
+        table.add_row(f"mcts-{rung['sims']}", "-", "-", _interval(rung["agreement"], rung["agreement_ci"], "{:.1%}"),
+                      "-", "-", f"{rung['sims']}", "-", _fmt(rung["puzzle_first_move_accuracy"], "{:.1%}"),
                       f"{_fmt(rung['elo'], '{:+.0f}')} [{_fmt(ci[0], '{:+.0f}')}, {_fmt(ci[1], '{:+.0f}')}]")
     return table
 
