@@ -1,15 +1,17 @@
-"""Search-equivalent budgets on synthetic monotone curves, the searcher's own curve, the Elo ladder."""
+"""Search-equivalent budgets on synthetic monotone curves, against a reference with game-level
+intervals, the self-agreement curve under its own name, the Elo ladder."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from chessmesa.analysis.agreement import compare
 from chessmesa.analysis.equivalence import (
-    elo_equivalence, equivalent_budget, label_outputs, search_curve,
+    elo_equivalence, equivalent_budget, label_outputs, search_equivalence,
 )
 from chessmesa.analysis.labels import Label, LabelledPosition, LabelSet
 from chessmesa.analysis.students import StudentOutput
@@ -34,32 +36,64 @@ def test_equivalent_budget_out_of_range_and_noise():
         equivalent_budget({16: math.nan}, 0.5)
 
 
-def _synthetic_labels(agree_share: dict[int, float], positions: int = 20) -> LabelSet:
-    """Two-move positions where the budget-b best move matches the top budget's for a planted share."""
+def _label(budget: int, best: int) -> Label:
+    policy = np.array([0.8, 0.2]) if best == 0 else np.array([0.2, 0.8])
+    return Label(budget, policy, best, ["e2e4", "d2d4"][best], 0.0, [], np.array([0.1, -0.1]),
+                 np.array([True, True]))
+
+
+def _synthetic_labels(agree_share: dict[int, float], positions: int = 40, reference: bool = True) -> LabelSet:
+    """Two-move positions, two per game, where the budget-b best move matches the reference's
+    (always the first move) on a planted share of the positions."""
     budgets = sorted(agree_share)
-    labelled = []
-    for i in range(positions):
-        labels = {}
-        for budget in budgets:
-            best = 0 if i < agree_share[budget] * positions else 1
-            policy = np.array([0.8, 0.2]) if best == 0 else np.array([0.2, 0.8])
-            labels[budget] = Label(budget, policy, best, ["e2e4", "d2d4"][best], 0.0, [])
-        labelled.append(LabelledPosition(i, "startpos", ["e2e4", "d2d4"], labels))
-    return LabelSet("synthetic", budgets, labelled, {})
+    labelled = [LabelledPosition(i, "startpos", ["e2e4", "d2d4"],
+                                 {b: _label(b, 0 if i < agree_share[b] * positions else 1) for b in budgets},
+                                 game=i // 2, reference=_label(4096, 0) if reference else None)
+                for i in range(positions)]
+    return LabelSet("synthetic", budgets, labelled, {}, 4096 if reference else None,
+                    {"split": "validation", "games": positions // 2})
 
 
-def test_search_curve_and_student_equivalence_on_planted_labels():
+def _student(agreeing: int, positions: int = 40) -> list[StudentOutput]:
+    return [StudentOutput("e2e4" if i < agreeing else "d2d4", ["e2e4", "d2d4"],
+                          np.array([0.9, 0.1]) if i < agreeing else np.array([0.1, 0.9]))
+            for i in range(positions)]
+
+
+def test_search_equivalence_against_the_reference_with_intervals():
     labels = _synthetic_labels({1: 0.25, 4: 0.5, 16: 0.75, 64: 1.0})
-    curve = search_curve(labels)
-    assert curve == {1: 0.25, 4: 0.5, 16: 0.75, 64: 1.0}
+    result = search_equivalence("planted", labels, outputs=_student(24))
+    assert result["curve"] == {"1": 0.25, "4": 0.5, "16": 0.75, "64": 1.0}
+    assert result["reference"]["kind"] == "independent" and result["games"] == 20
     # a student agreeing on the first 60% of positions sits 0.4 of the way from budget 4 to 16
-    student = [StudentOutput("e2e4" if i < 12 else "d2d4", ["e2e4", "d2d4"],
-                             np.array([0.9, 0.1]) if i < 12 else np.array([0.1, 0.9]))
-               for i in range(20)]
-    agreement = compare(student, labels.positions, labels.top_budget)["top1"]
-    assert agreement == pytest.approx(0.6)
-    assert equivalent_budget(curve, agreement)["budget"] == pytest.approx(4 * 4**0.4)
+    assert result["student_agreement"] == pytest.approx(0.6)
+    assert result["budget"] == pytest.approx(4 * 4**0.4)
+    low, high = result["budget_ci"]
+    assert low is not None and low < result["budget"] < high
+    paired = result["student_minus_searcher"]["4"]
+    assert paired["difference"] == pytest.approx(0.1) and paired["ci"][0] <= 0.1 <= paired["ci"][1]
+    assert result["student_minus_searcher"]["64"]["ci"][1] < 0  # clearly below the top budget
     assert [o.move for o in label_outputs(labels, 1)][:5] == ["e2e4"] * 5
+
+
+def test_game_level_intervals_are_wider_than_position_level_ones():
+    """Whole games agree or disagree: resampling positions would understate the uncertainty."""
+    labels = _synthetic_labels({1: 0.5, 64: 1.0})
+    games = np.array([p.game for p in labels.positions])
+    by_game = compare(_student(20), labels.positions, labels.references())["all"]["top1_tied_ci"]
+    one_game_each = compare(_student(20), [replace(p, game=i) for i, p in enumerate(labels.positions)],
+                            labels.references())["all"]["top1_tied_ci"]
+    assert len(np.unique(games)) == 20
+    assert by_game[1] - by_game[0] > (one_game_each[1] - one_game_each[0]) * 1.2
+
+
+def test_without_a_reference_the_curve_is_named_self_agreement():
+    labels = _synthetic_labels({1: 0.25, 64: 1.0}, reference=False)
+    result = search_equivalence("planted", labels, outputs=_student(24))
+    assert result["reference"]["kind"] == "self" and result["curve"]["64"] == 1.0
+    assert result["self_agreement_curve"] == result["curve"]
+    with pytest.raises(ValueError, match="unknown metric"):
+        search_equivalence("planted", labels, metric="top1", outputs=_student(24))
 
 
 def test_elo_ladder_plays_and_reports_the_curve():

@@ -61,6 +61,13 @@ def test_split_is_disjoint_and_seeded():
     assert not np.array_equal(test, split_positions(100, seed=8)[1])
 
 
+def test_split_by_game_keeps_each_game_on_one_side():
+    games = np.repeat(np.arange(20), 5)
+    train, test = split_positions(100, seed=3, games=games)
+    assert not set(games[train]) & set(games[test]) and len(train) + len(test) == 100
+    assert 15 <= len(test) <= 35
+
+
 def test_concepts_and_lookahead_targets():
     boards = [chess.Board(), chess.Board("4k3/8/8/3n4/8/8/8/3RK3 w - - 0 1"),
               chess.Board("4k3/8/8/8/8/8/4r3/4K3 w - - 0 1")]
@@ -69,7 +76,8 @@ def test_concepts_and_lookahead_targets():
     assert targets["in_check"].values.tolist() == [0, 0, 1]
     assert targets["hanging"].values.tolist() == [0, 1, 1]
     assert targets["mobility"].values.tolist() == [20, boards[1].legal_moves.count(), 3]
-    second, third = lookahead_targets([["e2e4", "e7e5", "g1f3"], ["e2e4", "e7e5"]], 16)
+    first, second, third = lookahead_targets([["e2e4", "e7e5", "g1f3"], ["e2e4", "e7e5"]], 16)
+    assert (first.name, first.values.tolist()) == ("pv1_to@16", [chess.E4, chess.E4])  # the control
     assert (second.name, second.values.tolist()) == ("pv2_to@16", [chess.E5, chess.E5])
     assert (third.name, third.values.tolist(), third.budget) == ("pv3_to@16", [chess.F3, -1], 16)
     assert baseline(targets["material"], np.arange(2), np.arange(2, 3)) == 0.0
@@ -90,8 +98,8 @@ def _searched_labels(count: int, budget: int = 32):
     for i, board in enumerate(boards):
         result = searcher.search(Position(board.fen()), sims=budget, reuse=False)
         label = Label(budget, search_policy(result), result.moves.index(result.best_move),
-                      result.best_move, result.root_value, result.pv)
-        positions.append(LabelledPosition(i, board.fen(), result.moves, {budget: label}))
+                      result.best_move, result.root_value, result.pv, result.q, result.visits > 0)
+        positions.append(LabelledPosition(i, board.fen(), result.moves, {budget: label}, game=i // 3))
     return LabelSet("searched", [budget], positions, {})
 
 
@@ -104,8 +112,10 @@ def test_run_probes_on_a_saved_network_and_its_control(tmp_path):
     labels = _searched_labels(60)
     result = run_probes([str(tmp_path)], labels, seed=0)
     student = result["students"][0]
-    assert set(result["targets"]) == {"material", "in_check", "hanging", "mobility", "pv2_to@32", "pv3_to@32"}
+    assert set(result["targets"]) == {"material", "in_check", "hanging", "mobility", "pv1_to@32", "pv2_to@32",
+                                      "pv3_to@32"}
     assert list(student["trained"]) == list(student["control"]) and "block1" in student["trained"]
+    assert result["planes"]["input"].keys() == result["targets"].keys()  # the input-plane control
     assert result["positions"]["train"] + result["positions"]["test"] == len(labels.positions)
     scores = [s for layer in student["trained"].values() for s in layer.values()]
     assert all(s is None or s != s or -10 < s <= 1 for s in scores)

@@ -19,12 +19,14 @@ from chessmesa.cli import main
 
 
 def _agreement_result() -> dict:
-    rows = [{"top1": float(i % 2), "top3": 1.0, "kl_bits": 0.5, "xent_bits": 1.5, "confidence": 0.6,
-             "student_entropy_bits": 1.0, "teacher_entropy_bits": 1.0, "kendall_tau": 0.3}
-            for i in range(10)]
+    rows = [{"top1_tied": float(i % 2), "top1_strict": 0.0, "q_regret": 0.1, "top3": 1.0, "kl_bits": 0.5,
+             "xent_bits": 1.5, "confidence": 0.6, "student_entropy_bits": 1.0, "reference_entropy_bits": 1.0,
+             "kendall_tau": 0.3, "value_error": 0.01} for i in range(10)]
     values = np.linspace(-1, 1, 10)
-    summary = summarise_agreement(rows, values, values * 0.5)
+    summary = summarise_agreement(rows, values, values * 0.5, np.arange(10) // 2)
     return {"analysis": "agreement", "student": "policy:ckpt=x",
+            "reference": {"kind": "independent", "budget": 4096}, "split": {"split": "validation", "games": 5},
+            "strata": {"all": summary, "decided": None, "undecided": summary},
             "budgets": {"16": summary, "64": summary}, "config": {"seed": 0}}
 
 
@@ -100,7 +102,7 @@ def test_report_is_self_contained_html_and_markdown(tmp_path):
     markdown = (tmp_path / "out" / "report.md").read_text()
     for title in ("Agreement", "Puzzles", "Equivalence", "Compute frontier", "Linear probes", "Tournament"):
         assert f"## {title}" in markdown and title in page
-    assert "| 16 | 10 |" in markdown  # the agreement table
+    assert "| 16 | 10 / 5 |" in markdown and "| undecided | 10 / 5 |" in markdown  # the agreement tables
     assert len(written["sections"]) == len(RESULTS)
     assert all((tmp_path / "out" / f"report-{i}.png").stat().st_size > 0 for i in range(1, 7))
 
