@@ -43,9 +43,9 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
 from chessmesa.analysis.labels import LabelSet
+from chessmesa.play.root_rules import material_balance
 
 CLASSIFICATION, REGRESSION = "classification", "regression"
-PIECE_VALUES = {chess.PAWN: 1, chess.KNIGHT: 3, chess.BISHOP: 3, chess.ROOK: 5, chess.QUEEN: 9}
 #: Candidate L2 penalties (per position, on unit-variance features); each probe takes the one
 #: that scores best on a validation split of its training positions.
 PENALTIES = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
@@ -61,16 +61,6 @@ class Target:
     kind: str
     values: np.ndarray
     budget: int | None = None
-
-
-def material_balance(board: chess.Board) -> int:
-    """Material in pawns (P1 N3 B3 R5 Q9), side to move minus opponent.
-
-    >>> material_balance(chess.Board("4k3/8/8/8/8/8/8/R3K3 b - - 0 1"))
-    -5
-    """
-    return sum(value * (len(board.pieces(piece, board.turn)) - len(board.pieces(piece, not board.turn)))
-               for piece, value in PIECE_VALUES.items())
 
 
 def can_take_hanging_piece(board: chess.Board) -> bool:

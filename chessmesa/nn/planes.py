@@ -1,7 +1,10 @@
 """Input planes: a batch of positions as ``float32[count, PLANES, 8, 8]``, in numba.
 
 The encoder reads exactly what the batch bridge hands a leaf evaluator (``bb[:9]``, ``st[:70]``
-and the repetition count), so network leaves need no conversion. Every position is seen from the
+and the repetition count), so network leaves need no conversion. The input holds the position
+alone, never its history: students learn from positions rebuilt from their FEN, so a repetition
+plane would be zero in every training example and switched on, untrained, only in play. Draws by
+repetition are the tree's business (``netmcts``) and the root rules' (``policy``). Every position is seen from the
 side to move: for Black the board is flipped vertically (square ``sq`` becomes ``sq ^ 56``) and the
 colours are swapped, so "own pawns move up the board" always holds and a position and its
 colour-mirrored twin give the same planes (except :data:`COLOR_PLANE`).
@@ -13,9 +16,8 @@ planes ``6..11``           the opponent's pieces, same order
 ``14, 15``                 the opponent's castling rights: king side, queen side
 ``16`` (EP_PLANE)          the en passant target square
 ``17`` (HALFMOVE_PLANE)    fifty-move counter / 100, everywhere (1.0 = a draw can be claimed)
-``18`` (REPETITION_PLANE)  ones when the position occurred before (repetition count >= 2)
-``19`` (COLOR_PLANE)       ones when Black is to move: the only colour-dependent input
-``20`` (ONES_PLANE)        ones: lets zero-padded convolutions find the board's edge
+``18`` (COLOR_PLANE)       ones when Black is to move: the only colour-dependent input
+``19`` (ONES_PLANE)        ones: lets zero-padded convolutions find the board's edge
 =========================  ===========================================================
 
 Row ``r``, column ``c`` of a plane is square ``8 * r + c`` in the mover's frame (``a1`` at row 0).
@@ -23,7 +25,7 @@ Row ``r``, column ``c`` of a plane is square ``8 * r + c`` in the mover's frame 
 >>> from chessmesa.core import Position
 >>> planes = encode_positions([Position()])
 >>> planes.shape, float(planes[0, 0, 1].sum()), float(planes[0, 6, 6].sum())
-((1, 21, 8, 8), 8.0, 8.0)
+((1, 20, 8, 8), 8.0, 8.0)
 """
 
 from __future__ import annotations
@@ -37,21 +39,21 @@ from chessmesa.core.board import Position
 from chessmesa.core.layout import BK, BLACK, BOARD, BQ, CASTLING, EP, HALFMOVE, NO_SQUARE, SIDE, WK, WQ
 from chessmesa.search.mcts import LEAF_BB, LEAF_ST
 
-PLANES = 21
+PLANES = 20
 CASTLING_PLANE = 12
 EP_PLANE = 16
 HALFMOVE_PLANE = 17
-REPETITION_PLANE = 18
-COLOR_PLANE = 19
-ONES_PLANE = 20
+COLOR_PLANE = 18
+ONES_PLANE = 19
 
 
 @njit(cache=True, nogil=True)
 def encode_batch(leaf_bb, leaf_st, repetitions, out):
     """Fill ``out[:count]`` (float32[count, PLANES, 8, 8]) with the planes of each leaf.
 
-    ``leaf_bb`` is unused (the mailbox in ``leaf_st`` is faster to walk) but kept so that the
-    signature is the batch bridge's.
+    ``leaf_bb`` (the mailbox in ``leaf_st`` is faster to walk) and ``repetitions`` (the input
+    holds no history, see the module doc) are unused but kept so that the signature is the batch
+    bridge's.
     """
     count = leaf_st.shape[0]
     out[:count] = 0.0
@@ -80,8 +82,6 @@ def encode_batch(leaf_bb, leaf_st, repetitions, out):
             s = ep ^ flip
             out[i, EP_PLANE, s >> 3, s & 7] = 1.0
         out[i, HALFMOVE_PLANE] = min(leaf_st[i, HALFMOVE], 100) / 100.0
-        if repetitions[i] >= 2:
-            out[i, REPETITION_PLANE] = 1.0
         if us == BLACK:
             out[i, COLOR_PLANE] = 1.0
         out[i, ONES_PLANE] = 1.0

@@ -22,6 +22,7 @@ import chess
 
 from chessmesa.core import Position, move_to_chess
 from chessmesa.play.players import Choice, Limit, SearchInfo
+from chessmesa.play.root_rules import guarded_move, is_winning
 from chessmesa.play.searchers import MctsPlayer, mcts_keys, search_params, value_to_wdl
 from chessmesa.play.specs import EngineSpec, SpecError, register_kind
 from chessmesa.search.searcher import DEFAULT_MAX_NODES, MCTS, value_to_cp
@@ -48,7 +49,9 @@ def load_spec_network(spec: EngineSpec):
 
 
 class PolicyPlayer:
-    """The network's most probable legal move: the one-second grandmaster, no search."""
+    """The network's most probable legal move: the one-second grandmaster, no search, with the
+    root rules every player has (:mod:`chessmesa.play.root_rules`: a mate in one, and no draw
+    thrown away when winning)."""
 
     def __init__(self, spec: EngineSpec, seed: int | None = None):
         self.name = spec.name or str(spec)
@@ -60,10 +63,11 @@ class PolicyPlayer:
     def choose(self, board: chess.Board, limit: Limit, stop: threading.Event | None = None,
                on_info: Callable[[SearchInfo], None] | None = None) -> Choice:
         start = time.perf_counter()
-        position = Position.from_board(board)  # keeps the history: the repetition input plane
+        position = Position.from_board(board)
         (probabilities,), values = self.network.policy_value([position])
-        move = move_to_chess(int(position.legal_moves()[probabilities.argmax()]))
         value = float(values[0])
+        codes = position.legal_moves()[probabilities.argsort()[::-1]]
+        move = guarded_move(board, [move_to_chess(int(code)) for code in codes], is_winning(board, value))
         choice = Choice(move=move, score_cp=value_to_cp(value), wdl=value_to_wdl(value), pv=[move],
                         nodes=1, seconds=time.perf_counter() - start)
         if on_info is not None:
