@@ -161,20 +161,28 @@ class Experiment:
                      resume=(self.data_dir / MANIFEST).exists(), progress=on_progress)
 
     def train(self) -> None:
-        from chessmesa.nn.train import TrainConfig, is_finished, train
+        from chessmesa.nn.parallel import train_runs
+        from chessmesa.nn.train import TrainConfig, is_finished
 
         self.log(f"[2/6] students: {', '.join(student_name(*s) for s in self.students)}, "
                  f"{self.config.steps} steps each, on the {self.config.target} target unless named")
-        for teacher_budget, model, target in self.students:
-            out = self.run_dir(teacher_budget, model, target)
-            if is_finished(out):
-                continue
-            config = TrainConfig(data=str(self.data_dir), teacher_budget=teacher_budget, model=model,
-                                 steps=self.config.steps, target=target or self.config.target,
-                                 seed=self.config.seed, eval_every=max(self.config.steps // 4, 1))
-            with self.progress(f"training {student_name(teacher_budget, model, target)}",
-                               self.config.steps) as advance:
-                train(config, out, resume=out.exists(), on_progress=lambda step, total, info: advance())
+        jobs = [(TrainConfig(data=str(self.data_dir), teacher_budget=teacher_budget, model=model,
+                             steps=self.config.steps, target=target or self.config.target,
+                             seed=self.config.seed, eval_every=max(self.config.steps // 4, 1)),
+                 self.run_dir(teacher_budget, model, target))
+                for teacher_budget, model, target in self.students
+                if not is_finished(self.run_dir(teacher_budget, model, target))]
+        if not jobs:
+            return
+        done = [0] * len(jobs)
+        with self.progress(f"training {len(jobs)} students, one process per core",
+                           self.config.steps * len(jobs)) as advance:
+
+            def on_step(index: int, step: int, total: int) -> None:
+                advance(step - done[index])
+                done[index] = step
+
+            train_runs(jobs, self.workers or _cores(), on_step)
 
     def _held_out_labels(self):
         """The labels of the held-out games: no student trained on them, and the reference

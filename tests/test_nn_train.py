@@ -193,3 +193,20 @@ def test_sweep_trains_the_grid_once_and_resumes_by_skipping(dataset, tmp_path):
     assert summary["runs"] == first
     again = json.loads(subprocess.run(arguments, capture_output=True, text=True, check=True).stdout)
     assert again == first  # finished runs are read back, not retrained
+
+
+def test_runs_in_two_processes_match_runs_in_one(dataset, tmp_path):
+    from safetensors.numpy import load_file
+
+    from chessmesa.nn.parallel import train_runs
+
+    jobs = [(config(dataset, teacher_budget=budget), tmp_path / f"{where}-{budget}")
+            for where in ("serial", "parallel") for budget in BUDGETS]
+    steps = []
+    serial = train_runs(jobs[:2], workers=1)
+    parallel = train_runs(jobs[2:], workers=2, on_step=lambda index, step, total: steps.append((index, step)))
+    assert [m["val_kl_bits"] for m in serial] == [m["val_kl_bits"] for m in parallel]
+    for (_, one), (_, two) in zip(jobs[:2], jobs[2:]):
+        first, second = load_file(one / MODEL_FILE), load_file(two / MODEL_FILE)
+        assert all(np.array_equal(first[name], second[name]) for name in first)
+    assert {(index, 12) for index in (0, 1)} <= set(steps)
