@@ -176,6 +176,24 @@ def summarise(rows: list[dict[str, float]], student_values: np.ndarray, referenc
     return summary
 
 
+def metric_values(outputs: Sequence[StudentOutput], positions: Sequence[LabelledPosition],
+                  references: Sequence[Label], metric: str) -> np.ndarray:
+    """One per-position metric of :func:`position_agreement`; the move metrics without computing
+    the others (an equivalence needs one metric for every budget of the searcher)."""
+    def chosen(output: StudentOutput, position: LabelledPosition) -> int:
+        return position.moves.index(output.move)
+
+    if metric == "top1_strict":
+        values = [chosen(o, p) == r.best_index for o, p, r in zip(outputs, positions, references)]
+    elif metric == "top1_tied":
+        values = [teacher_best(r.policy, r.best_index)[chosen(o, p)] for o, p, r in zip(outputs, positions, references)]
+    elif metric == "q_regret":
+        values = [q_regret(r, chosen(o, p)) for o, p, r in zip(outputs, positions, references)]
+    else:
+        values = [row[metric] for row in agreement_rows(outputs, positions, references)]
+    return np.array(values, dtype=float)
+
+
 def agreement_rows(outputs: Sequence[StudentOutput], positions: Sequence[LabelledPosition],
                    references: Sequence[Label], teacher_budget: int | None = None) -> list[dict]:
     """The per-position rows of ``outputs`` against ``references`` (and the teacher's labels)."""
@@ -185,19 +203,22 @@ def agreement_rows(outputs: Sequence[StudentOutput], positions: Sequence[Labelle
 
 
 def compare(outputs: Sequence[StudentOutput], positions: Sequence[LabelledPosition],
-            references: Sequence[Label], teacher_budget: int | None = None, seed: int = 0) -> dict:
+            references: Sequence[Label], teacher_budget: int | None = None, seed: int = 0,
+            strata: Sequence[str] = STRATA) -> dict:
     """``{"all": summary, "decided": ..., "undecided": ...}`` of ``outputs`` against ``references``
-    (:func:`summarise`; a stratum without positions is None)."""
+    (:func:`summarise`, for each of ``strata``; a stratum without positions is None)."""
     rows = agreement_rows(outputs, positions, references, teacher_budget)
     games = np.array([p.game for p in positions], dtype=np.uint64)
     student_values = np.array([o.value for o in outputs], dtype=float)
     reference_values = np.array([r.root_value for r in references], dtype=float)
     decided = np.array([r.decided for r in references], dtype=bool)
-    strata = {}
+    summaries = {}
     for stratum, keep in (("all", np.ones_like(decided)), ("decided", decided), ("undecided", ~decided)):
-        strata[stratum] = summarise([r for r, k in zip(rows, keep) if k], student_values[keep],
+        if stratum not in strata:
+            continue
+        summaries[stratum] = summarise([r for r, k in zip(rows, keep) if k], student_values[keep],
                                     reference_values[keep], games[keep], seed) if keep.any() else None
-    return strata
+    return summaries
 
 
 def trained_teacher_budget(spec: str) -> int | None:
@@ -229,5 +250,5 @@ def run_agreement(spec: str, labels: LabelSet, seed: int = 0,
         "positions": len(labels.positions), "games": labels.split.get("games"),
         "strata": compare(outputs, labels.positions, labels.references(), teacher, seed),
         "budgets": {str(b): compare(outputs, labels.positions, [p.labels[b] for p in labels.positions],
-                                    None, seed)["all"] for b in labels.budgets},
+                                    None, seed, strata=("all",))["all"] for b in labels.budgets},
     }

@@ -29,7 +29,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from chessmesa.analysis.agreement import BOOTSTRAP_RESAMPLES, agreement_rows
+from chessmesa.analysis.agreement import BOOTSTRAP_RESAMPLES, metric_values
 from chessmesa.analysis.labels import LabelSet
 from chessmesa.analysis.metrics import ClusterBootstrap, interpolate_equivalent_budget
 from chessmesa.analysis.students import StudentOutput, student_answers
@@ -117,7 +117,7 @@ def search_equivalence(spec: str, labels: LabelSet, metric: str = "top1_tied", s
     outputs = [o for o, k in zip(outputs, keep) if k]
 
     def values(answers, against=references, where=positions) -> np.ndarray:
-        return np.array([row[metric] for row in agreement_rows(answers, where, against)], dtype=float)
+        return metric_values(answers, where, against, metric)
 
     student = values(outputs)
     searcher = {b: values([o for o, k in zip(label_outputs(labels, b), keep) if k]) for b in labels.budgets}
