@@ -87,6 +87,14 @@ def test_missing_or_corrupt_checkpoints_are_one_line_errors(tmp_path, checkpoint
         with pytest.raises(ValueError, match="corrupt checkpoint") as error:
             load_network(path)
         assert "\n" not in str(error.value)
+    # a student from before the repetition plane went: named as such, not as corrupt
+    from safetensors.torch import load_file, save_file
+
+    old = tmp_path / "old.safetensors"
+    metadata = {"chessmesa.model": json.dumps(MODEL_SIZES["tiny"].to_dict())}
+    save_file(load_file(checkpoint / MODEL_FILE), old, metadata=metadata)
+    with pytest.raises(ValueError, match="reads 21 input planes, this chessmesa encodes 20"):
+        load_network(old)
 
 
 def test_policy_value_is_aligned_with_the_legal_moves():

@@ -34,10 +34,14 @@ from safetensors.torch import save_file
 from torch import nn
 
 from chessmesa.nn.models import ModelConfig, build_model
+from chessmesa.nn.planes import PLANES
 
 MODEL_FILE = "model.safetensors"
 CHECKPOINT_FILE = "checkpoint.safetensors"
 _CONFIG_KEY = "chessmesa.model"
+_PLANES_KEY = "chessmesa.planes"
+#: Checkpoints written before the planes were recorded read 21 (with the repetition plane).
+_PLANES_BEFORE_THE_KEY = 21
 _STATE_KEY = "chessmesa.train_state"
 _GROUPS_KEY = "chessmesa.param_groups"
 
@@ -70,7 +74,7 @@ def _weights(model: nn.Module) -> dict[str, torch.Tensor]:
 
 def save_model(path: Path, model: nn.Module, config: ModelConfig) -> None:
     """Write the weights and the model config to ``path`` (a ``.safetensors`` file)."""
-    metadata = {_CONFIG_KEY: json.dumps(config.to_dict())}
+    metadata = {_CONFIG_KEY: json.dumps(config.to_dict()), _PLANES_KEY: str(PLANES)}
     atomic_write(Path(path), lambda tmp: save_file(_weights(model), tmp, metadata=metadata))
 
 
@@ -86,6 +90,10 @@ def _read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
 def _model_from(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]):
     if _CONFIG_KEY not in metadata:
         raise ValueError(f"corrupt checkpoint {path}: no chessmesa model config in its metadata")
+    planes = int(metadata.get(_PLANES_KEY, _PLANES_BEFORE_THE_KEY))
+    if planes != PLANES:
+        raise ValueError(f"checkpoint {path} reads {planes} input planes, this chessmesa encodes {PLANES} "
+                         "(the repetition plane is gone): train the student again")
     try:
         config = ModelConfig.from_dict(json.loads(metadata[_CONFIG_KEY]))
         model = build_model(config)
