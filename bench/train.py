@@ -8,6 +8,9 @@
    256, per model size; batch 1 is the reference of batch 256.
 3. Net-MCTS simulations/s with the tiny (and small) network at leaf batch 1, 8 and 32; batch 1 is
    the reference (target: batch 32 at least 4x batch 1), with the mean leaves per network call.
+4. Two training runs in two processes (:mod:`chessmesa.nn.parallel`, one torch thread each, as the
+   demo trains its students) against the same two runs one after the other in this process: the
+   wall-time speed-up of using both cores.
 
 CPU always; CUDA too where present. Writes ``bench/results/train.json`` and prints the markdown
 tables quoted in the README.
@@ -34,6 +37,7 @@ from chessmesa.core.layout import MAX_MOVES
 from chessmesa.datasets import GenerateConfig, generate, load_dataset
 from chessmesa.nn import MODEL_SIZES, Network, build_model
 from chessmesa.nn.models import forward_flops, parameter_count
+from chessmesa.nn.parallel import train_runs
 from chessmesa.nn.planes import PLANES, position_arrays
 from chessmesa.nn.samples import load_samples
 from chessmesa.nn.train import TrainConfig, train
@@ -79,6 +83,23 @@ def bare_training_speed(size: str, steps: int, batch: int, device: torch.device)
         optimizer.step()
     _sync(device)
     return (steps - WARMUP_STEPS) * batch / (time.perf_counter() - start)
+
+
+def parallel_training(data_dir: str, steps: int, workdir: Path) -> dict:
+    """Wall seconds of two tiny runs one after the other, then in two processes."""
+    def jobs(where: str) -> list:
+        return [(TrainConfig(data=data_dir, teacher_budget=16, model="tiny", steps=steps, seed=seed,
+                             eval_every=10**9, checkpoint_every=10**9, log_every=10**9),
+                 workdir / f"{where}-{seed}") for seed in (0, 1)]
+
+    start = time.perf_counter()
+    train_runs(jobs("serial"), workers=1)
+    serial = time.perf_counter() - start
+    start = time.perf_counter()
+    train_runs(jobs("parallel"), workers=2)
+    parallel = time.perf_counter() - start
+    return {"runs": 2, "steps": steps, "serial_seconds": serial, "two_process_seconds": parallel,
+            "speedup": serial / parallel}
 
 
 def _sync(device: torch.device) -> None:
@@ -166,6 +187,7 @@ def main() -> None:
             "net_mcts": [{"model": size, "device": device,
                           "rows": net_mcts_speed(Network(models[size], MODEL_SIZES[size], device), sims)}
                          for device in devices for size in ("tiny", "small")],
+            "parallel_training": parallel_training(data_dir, steps * 10, workdir),
         }
     report["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     RESULTS.parent.mkdir(exist_ok=True)
@@ -192,6 +214,11 @@ def markdown(report: dict) -> str:
     lines += [f"| {n['model']} | {n['device']} | {r['batch']} | {r['sims_per_s']:,.0f} | "
               f"{r['mean_leaves_per_call']:.1f} | {r['ratio_vs_batch_1']:.1f}x |"
               for n in report["net_mcts"] for r in n["rows"]]
+    pair = report["parallel_training"]
+    lines += ["", "| two tiny runs of {steps} steps | one after the other | two processes | speed-up |".format(**pair),
+              "|---|---:|---:|---:|",
+              f"| wall seconds | {pair['serial_seconds']:.1f} | {pair['two_process_seconds']:.1f} | "
+              f"{pair['speedup']:.2f}x |"]
     lines += ["", f"peak RSS {report['peak_rss_mb']:.0f} MB"]
     return "\n".join(lines)
 

@@ -9,7 +9,7 @@
    game-level intervals, and the search-equivalent budget: the MCTS budget that agrees as well with
    the same reference (with its interval), on all positions and on the undecided ones;
 4. **puzzles**: first-move and line accuracy on a rating-stratified set of Lichess puzzles;
-5. **tournament**: students, MCTS at several budgets and ``random`` (the anchor, rated 0) in a
+5. **tournament**: students, MCTS at several budgets and ``random`` in a
    round robin, Bradley-Terry ratings with 95% intervals;
 6. **report**: ``summary.json`` (a ``students`` list with each student's teacher budget, model,
    training compute, agreement and Elo), ``headline.png`` and ``report.html``.
@@ -34,7 +34,7 @@ import numpy as np
 DATA = Path(__file__).resolve().parents[1] / "data"
 OPENINGS = DATA / "openings" / "noob_2moves.epd"
 PUZZLES = DATA / "puzzles" / "lichess_puzzles.csv"
-RANDOM_ANCHOR = "random"
+RANDOM = "random"
 
 # progress(description, total) -> a context manager yielding advance(n)
 ProgressFactory = Callable[[str, int], AbstractContextManager]
@@ -71,12 +71,12 @@ MODES = {
                         models=("tiny",), steps=40, puzzles=40, tournament_budgets=(1, 16),
                         games_per_pair=2, reference=128, holdout=0.3),
     # under 10 minutes on 2 cores
-    "quick": DemoConfig(positions=30000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
-                        models=("tiny",), steps=600, puzzles=300,
+    "quick": DemoConfig(positions=50000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
+                        models=("tiny",), steps=800, puzzles=300,
                         tournament_budgets=(1, 4, 16, 64, 256), games_per_pair=4),
-    # about 40 minutes on 2 cores (measured: README)
-    "full": DemoConfig(positions=30000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
-                       models=("tiny", "small"), steps=2000, puzzles=1000,
+    # under an hour on 2 cores (measured: README); about 2 passes over the training positions
+    "full": DemoConfig(positions=200000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
+                       models=("tiny", "small"), steps=1400, puzzles=1000,
                        tournament_budgets=(1, 4, 16, 64, 256, 1024), games_per_pair=6),
 }
 
@@ -109,6 +109,12 @@ class Experiment:
     def student_spec(self, teacher_budget: int, model: str, target: str | None = None) -> str:
         name = student_name(teacher_budget, model, target)
         return f"policy:ckpt={self.run_dir(teacher_budget, model, target)},name={name}"
+
+    @property
+    def anchor(self) -> str:
+        """The player rated 0: the searcher at the smallest budget. Every player beats ``random``
+        in every game, so with it as anchor every interval would be open above."""
+        return f"mcts-{self.config.tournament_budgets[0]}"
 
     @property
     def students(self) -> list[tuple[int, str, str | None]]:
@@ -249,7 +255,7 @@ class Experiment:
         path = self.results / "tournament.json"
         if path.exists():
             return
-        specs = [RANDOM_ANCHOR] + [self.student_spec(*s) for s in self.students] + [
+        specs = [RANDOM] + [self.student_spec(*s) for s in self.students] + [
             f"mcts:sims={b},name=mcts-{b}" for b in self.config.tournament_budgets]
         pairs = len(specs) * (len(specs) - 1) // 2
         games = pairs * self.config.games_per_pair
@@ -260,8 +266,8 @@ class Experiment:
                                      adjudication=Adjudication(max_moves=150), seed=self.config.seed,
                                      pgn_out=str(self.out / "tournament.pgn"),
                                      progress=lambda game, _: advance())
-        rows = tournament_ratings(result, anchor=RANDOM_ANCHOR, anchor_rating=0.0, seed=self.config.seed)
-        write_result(path, {"analysis": "tournament", "anchor": RANDOM_ANCHOR, "anchor_elo": 0.0,
+        rows = tournament_ratings(result, anchor=self.anchor, anchor_rating=0.0, seed=self.config.seed)
+        write_result(path, {"analysis": "tournament", "anchor": self.anchor, "anchor_elo": 0.0,
                             "games_per_pair": self.config.games_per_pair,
                             "players": [row.to_dict() for row in rows],
                             "table": [{"a": a, "b": b, "wdl": list(wdl)}
@@ -287,6 +293,7 @@ class Experiment:
                                       (("all", "search"), ("undecided", "undecided"))},
                 "puzzle_first_move_accuracy": puzzles.get("first_move_accuracy"),
                 "elo": ratings.get(name, {}).get("rating"), "elo_ci": ratings.get(name, {}).get("ci"),
+                "against_random": self._against(name, RANDOM),
             })
         first = self._read(f"equivalence-{student_name(*self.students[0])}.json")
         searcher = [{"sims": b, "elo": ratings.get(f"mcts-{b}", {}).get("rating"),
@@ -303,7 +310,7 @@ class Experiment:
                                    "self_agreement": first[key]["self_agreement_curve"]}
                          for stratum, key in (("all", "search"), ("undecided", "undecided"))},
             "ladder": searcher,
-            "anchor": {"name": RANDOM_ANCHOR, "elo": 0.0},
+            "anchor": {"name": self.anchor, "elo": 0.0},
             "machine": {"platform": platform.platform(), "processor": platform.processor(),
                         "cores": _cores(), "python": platform.python_version()},
             "seconds": seconds,
@@ -317,6 +324,15 @@ class Experiment:
 
         self.log("[6/6] report")
         write_report(self.results, self.out, title="chessmesa: the time-limited grandmaster")
+
+    def _against(self, name: str, opponent: str) -> dict:
+        """``name``'s wins, draws and losses against ``opponent`` in the tournament."""
+        for row in self._read("tournament.json")["table"]:
+            if {row["a"], row["b"]} == {name, opponent}:
+                wins, draws, losses = row["wdl"] if row["a"] == name else row["wdl"][::-1]
+                return {"wins": wins, "draws": draws, "losses": losses,
+                        "score": (wins + draws / 2) / max(wins + draws + losses, 1)}
+        return {}
 
     def _read(self, name: str) -> dict:
         return json.loads((self.results / name).read_text())

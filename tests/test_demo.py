@@ -24,6 +24,7 @@ def test_smoke_demo_writes_summary_and_report_and_resumes(tmp_path):
         low, high = agreement["top1_tied_ci"]
         assert low <= agreement["top1_tied"] <= high
         assert student["elo"] is not None and 0 <= student["puzzle_first_move_accuracy"] <= 1
+        assert sum(student["against_random"][k] for k in ("wins", "draws", "losses")) == 2
     # scored against the independent reference: even the top budget is not scored against itself
     assert summary["reference"]["kind"] == "independent" and summary["reference"]["budget"] == 128
     curve = {int(b): v for b, v in summary["searcher"]["all"]["agreement"].items()}

@@ -38,7 +38,9 @@ from typing import Callable, Sequence
 import numpy as np
 
 from chessmesa.analysis import metrics
-from chessmesa.analysis.labels import Label, LabelledPosition, LabelSet, recorded_holdout, student_run_config
+from chessmesa.analysis.labels import (
+    Label, LabelledPosition, LabelSet, recorded_holdout, student_run_config,
+)
 from chessmesa.analysis.metrics import ClusterBootstrap
 from chessmesa.analysis.students import StudentOutput, student_answers
 

@@ -178,13 +178,12 @@ def load_labels(data_dir: str | Path, budgets: list[int] | None = None, limit: i
     table = table.filter(pa.array(_selected(table, split, student_splits)))
     ids = sorted(set(table.column("position_id").to_pylist()))
     if not ids:
-        raise ValueError(f"dataset {str(data_dir)!r} holds no position in the {split} split"
-                         + ("" if reference or split != VALIDATION else " (generate with --holdout above 0)"))
+        raise ValueError(f"dataset {str(data_dir)!r} holds no position in the {split} split")
     if limit is not None and limit < len(ids):
         ids = sorted(np.random.default_rng(seed).choice(ids, size=limit, replace=False).tolist())
+    read_budgets = pa.array(wanted + ([reference] if reference else []), pa.int32())
     table = table.filter(pc.and_(pc.is_in(table["position_id"], value_set=pa.array(ids, pa.int64())),
-                                 pc.is_in(table["budget"], value_set=pa.array(wanted + ([reference] if reference else []),
-                                                                              pa.int32()))))
+                                 pc.is_in(table["budget"], value_set=read_budgets)))
     positions = _grouped(table, reference)
     if reference is not None and any(p.reference is None for p in positions):
         reference = None  # some positions (training games) have none: score against the top budget

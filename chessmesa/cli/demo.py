@@ -38,7 +38,8 @@ def summary_table(summary: dict):
     table = Table(title=f"students without search vs the {reference['kind']} {reference['budget']}-simulation "
                         f"reference ({summary['split']['games']} held-out games; 95% game-level intervals)")
     for column in ("player", "teacher", "target", "top-1 (ties count)", "top-1 strict", "Q-regret",
-                   "search-equivalent sims", "undecided: equivalent sims", "puzzles", "Elo (random = 0)"):
+                   "search-equivalent sims", "undecided: equivalent sims", "puzzles", "vs random",
+                   f"Elo ({summary['anchor']['name']} = 0)"):
         table.add_column(column, justify="left" if column == "player" else "right")
     for s in summary["students"]:
         ci = s["elo_ci"] or [None, None]
@@ -48,12 +49,12 @@ def summary_table(summary: dict):
                       _interval(agreement["top1_strict"], agreement["top1_strict_ci"], "{:.1%}"),
                       _fmt(agreement["q_regret"], "{:.3f}"), _budget(s["search_equivalent"]["all"]),
                       _budget(s["search_equivalent"]["undecided"]),
-                      _fmt(s["puzzle_first_move_accuracy"], "{:.1%}"),
+                      _fmt(s["puzzle_first_move_accuracy"], "{:.1%}"), _fmt(s["against_random"].get("score"), "{:.0%}"),
                       f"{_fmt(s['elo'], '{:+.0f}')} [{_fmt(ci[0], '{:+.0f}')}, {_fmt(ci[1], '{:+.0f}')}]")
     for rung in summary["ladder"]:
         ci = rung["elo_ci"] or [None, None]
         table.add_row(f"mcts-{rung['sims']}", "-", "-", _interval(rung["agreement"], rung["agreement_ci"], "{:.1%}"),
-                      "-", "-", f"{rung['sims']}", "-", _fmt(rung["puzzle_first_move_accuracy"], "{:.1%}"),
+                      "-", "-", f"{rung['sims']}", "-", _fmt(rung["puzzle_first_move_accuracy"], "{:.1%}"), "-",
                       f"{_fmt(rung['elo'], '{:+.0f}')} [{_fmt(ci[0], '{:+.0f}')}, {_fmt(ci[1], '{:+.0f}')}]")
     return table
 
