@@ -103,3 +103,25 @@ def test_cli_frontier_reads_saved_ratings(tmp_path):
     ratings.write_text("{}")
     bad = CliRunner().invoke(main, ["analyze", "frontier", str(tmp_path / "sweep"), "--ratings", str(ratings)])
     assert bad.exit_code == 2 and "tournament.json" in bad.output
+
+
+def test_real_runs_are_scored_on_the_common_reference_and_charged_for_their_labels(tmp_path, one_torch_thread):
+    from chessmesa.analysis.frontier import agreement_frontier, score_runs
+    from chessmesa.datasets import GenerateConfig, generate
+    from chessmesa.nn.train import TrainConfig, train
+
+    data = tmp_path / "data"
+    generate(GenerateConfig(positions=80, budgets=(4, 16), max_plies=10, holdout=0.4, reference=64, seed=1),
+             data, workers=1)
+    for budget, steps in ((4, 2), (16, 6)):
+        train(TrainConfig(data=str(data), teacher_budget=budget, steps=steps, batch_size=16),
+              tmp_path / "sweep" / f"b{budget}")
+    runs = score_runs(read_sweep(tmp_path / "sweep"))
+    for run in runs:
+        assert 0 <= run.agreement <= 1  # tie-aware top-1 against the 64-simulation reference
+        assert run.label_simulations == run.train_positions * run.teacher_budget
+        assert run.label_seconds > 0 and run.total_seconds > run.train_seconds
+    # the budget-16 labels cost four times the budget-4 ones, over the same training positions
+    assert runs[1].label_simulations == 4 * runs[0].label_simulations
+    front = agreement_frontier(runs)
+    assert front["runs"] and set(front["runs"]) <= {run.name for run in runs}
