@@ -365,6 +365,7 @@ def plot_headline(summary: dict, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     figure, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharey=True)
     markers = "sD^v<>p"
@@ -385,6 +386,7 @@ def plot_headline(summary: dict, path: Path) -> None:
                 axis.plot([found["budget"]], [level], markers[i % len(markers)], color=color, markersize=8)
             axis.plot([], [], markers[i % len(markers)] + ":", color=color, label=f"{student['name']} (no search)")
         axis.set_xscale("log", base=2)
+        axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
         axis.set_xlabel("search budget (simulations)")
         axis.set_title(f"{stratum} held-out positions")
         axis.grid(alpha=0.3)
