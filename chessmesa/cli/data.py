@@ -198,7 +198,9 @@ def info(directory, as_json):
     console.print(f"[bold]{summary['path']}[/]: {state}")
     console.print(f"positions  {summary['positions']:,} of {summary['requested']:,}, "
                   f"{summary['rows']:,} rows in {summary['shards']} shards, {_size(summary['bytes'])}")
-    console.print("budgets    " + ", ".join(f"{b}: {n:,} rows" for b, n in summary["per_budget"].items()))
+    reference = str(summary["config"].get("reference"))
+    console.print("budgets    " + ", ".join(f"{b}{' (reference)' if b == reference else ''}: {n:,} rows"
+                                        for b, n in summary["per_budget"].items()))
     console.print("sources    " + ", ".join(
         f"{source}: {count:,} positions" for source, count in summary["per_source"].items()))
     if summary["skipped"]:
