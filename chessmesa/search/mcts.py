@@ -25,7 +25,7 @@ from chessmesa.core.movegen import generate_legal, in_check
 from chessmesa.core.position import make_move, unmake_move
 from chessmesa.core.status import CHECKMATE, ONGOING, game_status, repetition_count
 from chessmesa.search.checks import check_info, gives_check, quick_gives_check
-from chessmesa.search.evaluate import evaluate, move_priors, quiescence_buffer
+from chessmesa.search.heuristic import evaluate, move_priors, quiescence_buffer
 from chessmesa.search.params import GUMBEL, POLICY_TEMPERATURE, TWOFOLD_DRAW
 from chessmesa.search.select import select_gumbel_root, select_puct
 from chessmesa.search.tree import (

@@ -23,7 +23,7 @@ from chessmesa.search.mcts import (
     ROOT_SOLVED, RUNNING, TREE_FULL, Workspace, finish_leaves, gather_leaves,
     prove_root_mates, run_simulations, static_leaf_evaluations,
 )
-from chessmesa.search.evaluate import quiescence_buffer
+from chessmesa.search.heuristic import quiescence_buffer
 from chessmesa.search.params import SearchParams
 from chessmesa.search.select import considered_visits, gumbel_scores, improved_policy
 from chessmesa.search.tree import (
