@@ -12,13 +12,14 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Sequence
 
 import chess
 import numpy as np
 
 from chessmesa.core import Position, move_to_uci
 from chessmesa.core.status import ONGOING, STATUS_NAMES, position_status
+from chessmesa.search.bridge import BatchEvaluator
 from chessmesa.search.mcts import (
     ROOT_SOLVED, RUNNING, TREE_FULL, Workspace, finish_leaves, gather_leaves,
     prove_root_mates, run_simulations, static_leaf_evaluations,
@@ -44,18 +45,6 @@ def value_to_cp(value: float) -> int:
     (0, 220)
     """
     return int(round(400 * math.atanh(min(max(value, -0.999), 0.999))))
-
-
-class BatchEvaluator(Protocol):
-    """Evaluates gathered leaves for the batch bridge.
-
-    Receives the leaves' arrays (``bb[:, :9]``, ``st[:, :UNDO]``, repetition counts, legal moves
-    and their counts; rows ``0..count-1``) and returns ``(values, priors)``: ``values[i]`` in
-    [-1, 1] for the leaf's side to move, ``priors[i, :counts[i]]`` over its legal moves.
-    """
-
-    def __call__(self, leaf_bb: np.ndarray, leaf_st: np.ndarray, repetitions: np.ndarray,
-                 moves: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 class StaticBatchEvaluator:
