@@ -105,7 +105,8 @@ class SearchResult:
 
 def sample_move(result: SearchResult, temperature: float, rng: np.random.Generator) -> str:
     """A root move drawn with probability proportional to ``visits ** (1 / temperature)``; the
-    best move at temperature 0 (and whenever the solver proved the root).
+    best move at temperature 0, and whenever the solver proved the root (its best move is then
+    the proof: sampling could throw away a won game).
 
     >>> import chess
     >>> result = MCTS().search(chess.Board(), sims=64)
