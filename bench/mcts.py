@@ -35,7 +35,7 @@ import python_reference
 from chessmesa.analysis.epd_suite import read_epd_suite
 from chessmesa.core import Position, move_to_chess
 from chessmesa.search import MCTS, SearchParams
-from chessmesa.search.evaluate import evaluate, move_priors, quiescence_buffer
+from chessmesa.search.heuristic import evaluate, move_priors, quiescence_buffer
 from chessmesa.search.tree import NODE_BYTES
 
 WAC = Path(__file__).resolve().parents[1] / "data" / "tactics" / "wac.epd"

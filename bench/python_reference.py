@@ -1,6 +1,6 @@
 """A plain Python port of chessmesa's static evaluator on python-chess, for bench/mcts.py.
 
-It follows ``chessmesa.search.evaluate`` rule for rule (same tables, phase, tempo, quiescence
+It follows ``chessmesa.search.heuristic`` rule for rule (same tables, phase, tempo, quiescence
 pruning, prior features, tanh scale) so that the speed comparison is numba against ordinary Python
 code a researcher would write, not numba against numba.
 """
@@ -12,7 +12,7 @@ import math
 import chess
 import numpy as np
 
-from chessmesa.search.evaluate import (
+from chessmesa.search.heuristic import (
     CHECK_BONUS_CP, DELTA_MARGIN_CP, EVAL_SCALE_CP, INFINITE_CP, MATE_CP, PHASE_TOTAL,
     PIECE_VALUE, POSITIONAL_EG, POSITIONAL_MG, PRIOR_UNIT_CP, PST_EG, PST_MG,
     QUIESCENCE_DEPTH, TEMPO_CP, UNDERPROMOTION_PENALTY_CP,

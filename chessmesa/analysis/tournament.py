@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
-from chessmesa.analysis.ratings import (
-    MatchStats, SprtConfig, bradley_terry, bradley_terry_intervals, results_table,
-)
+from chessmesa.analysis.bradley_terry import bradley_terry, bradley_terry_intervals, results_table
+from chessmesa.analysis.elo import MatchStats, SprtConfig
+from chessmesa.analysis.results import json_ready
 from chessmesa.play.match import MatchResult, TournamentResult
 
 
@@ -35,10 +33,8 @@ class RatingRow:
     score: float
 
     def to_dict(self) -> dict:
-        def finite(x: float) -> float | None:
-            return float(x) if np.isfinite(x) else None
-        return {"name": self.name, "rating": finite(self.rating), "ci": [finite(self.low), finite(self.high)],
-                "games": self.games, "score": self.score}
+        return json_ready({"name": self.name, "rating": self.rating, "ci": [self.low, self.high],
+                           "games": self.games, "score": self.score})
 
 
 def tournament_ratings(result: TournamentResult, anchor: str | None = None,

@@ -63,7 +63,7 @@ def _parse_sprt(text: str | None):
     """``elo0=0,elo1=10,alpha=0.05,beta=0.05`` (commas or spaces) as an SprtConfig."""
     if text is None:
         return None
-    from chessmesa.analysis.ratings import SprtConfig
+    from chessmesa.analysis.elo import SprtConfig
 
     try:
         fields = dict(part.split("=", 1) for part in text.replace(",", " ").split())
@@ -86,7 +86,7 @@ def match(spec_a, spec_b, games, sprt, tc, openings, concurrency, max_moves, res
     chessmesa match mcts:sims=400 random --games 20 --concurrency 2
     chessmesa match mcts:sims=800 sf1 --games 100 --openings data/openings/noob_2moves.epd --sprt "elo0=0 elo1=50"
     """
-    from chessmesa.analysis.ratings import sprt as run_sprt
+    from chessmesa.analysis.elo import sprt as run_sprt
     from chessmesa.analysis.tournament import match_stats
     from chessmesa.play.match import run_match
 

@@ -8,7 +8,8 @@
 
 from chessmesa.core.board import Position
 from chessmesa.core.convert import (
-    IllegalMoveError, InvalidFenError, move_from_chess, move_to_chess, move_to_uci, parse_fen,
+    IllegalMoveError, InvalidFenError, fen_from_line, move_from_chess, move_to_chess, move_to_uci,
+    parse_fen,
 )
 from chessmesa.core.movegen import generate_legal, in_check, legal_moves
 from chessmesa.core.perft import perft, perft_divide
@@ -17,8 +18,8 @@ from chessmesa.core.status import STATUS_NAMES, game_status
 from chessmesa.core.tables import get_tables
 
 __all__ = [
-    "Position", "IllegalMoveError", "InvalidFenError", "move_from_chess", "move_to_chess",
-    "move_to_uci", "parse_fen", "generate_legal", "in_check", "legal_moves", "perft",
+    "Position", "IllegalMoveError", "InvalidFenError", "fen_from_line", "move_from_chess",
+    "move_to_chess", "move_to_uci", "parse_fen", "generate_legal", "in_check", "legal_moves", "perft",
     "perft_divide", "make_move", "unmake_move", "STATUS_NAMES", "game_status",
     "get_tables",
 ]

@@ -73,6 +73,32 @@ def parse_fen(fen: str) -> chess.Board:
     return board
 
 
+def fen_from_line(line: str) -> str:
+    """The FEN of a position line (a FEN or an EPD), checked as :func:`parse_fen` checks it.
+
+    A line whose fifth and sixth fields are numbers is a FEN: its first six fields, whatever
+    follows them (perft counts, a comment) ignored. Any other line is EPD, read by python-chess:
+    four fields and operations, of which ``hmvc`` and ``fmvn`` set the clocks. An unreadable line
+    raises ``ValueError``, a position that cannot be played ``InvalidFenError``.
+
+    >>> fen_from_line("8/8/8/8/8/8/1Q6/K6k w - - 0 1 ;D1 20")
+    '8/8/8/8/8/8/1Q6/K6k w - - 0 1'
+    >>> fen_from_line('8/8/8/8/8/8/1Q6/K6k b - - hmvc 3; fmvn 40; id "endgame";')
+    '8/8/8/8/8/8/1Q6/K6k b - - 3 40'
+    >>> fen_from_line("not a fen")
+    Traceback (most recent call last):
+    ...
+    ValueError: expected 'w' or 'b' for turn part of fen: 'not a fen'
+    """
+    fields = line.split()
+    if len(fields) >= 6 and fields[4].isdigit() and fields[5].isdigit():
+        fen = " ".join(fields[:6])
+    else:
+        fen = chess.Board.from_epd(line)[0].fen()
+    parse_fen(fen)
+    return fen
+
+
 def arrays_from_board(board: chess.Board) -> tuple[np.ndarray, np.ndarray]:
     """The ``(bb, st)`` arrays of the board's current position, without history."""
     from chessmesa.core.tables import get_tables

@@ -94,15 +94,3 @@ def move_flag(move):
 @njit(cache=True, inline="always")
 def is_capture(move):
     return (move >> 12) & CAPTURE != 0
-
-
-@njit(cache=True, inline="always")
-def promotion_type(move):
-    """The promoted piece type (KNIGHT..QUEEN), or 0 if the move is no promotion."""
-    flag = (move >> 12) & 15
-    return (flag & 3) + KNIGHT if flag & PROMOTION else 0
-
-
-def new_position_arrays():
-    """Empty ``(bb, st)`` arrays of the fixed layout."""
-    return np.zeros(BB_SIZE, dtype=np.uint64), np.zeros(ST_SIZE, dtype=np.int64)

@@ -79,14 +79,6 @@ def attackers_to(bb, t, sq, occupied):
     )
 
 
-@njit(cache=True)
-def checkers(bb, st, t):
-    """Enemy pieces giving check to the side to move."""
-    us = st[SIDE]
-    occupied = bb[COLOR_BB + WHITE] | bb[COLOR_BB + BLACK]
-    return attackers_to(bb, t, king_square(bb, us), occupied) & bb[COLOR_BB + 1 - us]
-
-
 @njit(cache=True, inline="always")
 def _castling_rook_squares(to_sq, flag):
     """(rook from, rook to) for a castling king move landing on ``to_sq``."""

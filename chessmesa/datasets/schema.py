@@ -1,8 +1,8 @@
 """The dataset's Parquet schema: one row per (position, budget).
 
-The contract columns (DESIGN.md, "Dataset") come first, in its order; after them the extras this
-implementation adds. Every column is a plain Arrow type, so pyarrow, pandas, polars and duckdb read
-the shards without chessmesa.
+The contract columns (``position_id`` to ``result``, which readers may rely on) come first; after
+them the extras this implementation adds. Every column is a plain Arrow type, so pyarrow, pandas,
+polars and duckdb read the shards without chessmesa.
 
 ==================  ======================  ====================================================
 column              type                    meaning

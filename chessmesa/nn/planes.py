@@ -1,10 +1,11 @@
 """Input planes: a batch of positions as ``float32[count, PLANES, 8, 8]``, in numba.
 
 The encoder reads exactly what the batch bridge hands a leaf evaluator (``bb[:9]``, ``st[:70]``
-and the repetition count), so network leaves need no conversion. The input holds the position
-alone, never its history: students learn from positions rebuilt from their FEN, so a repetition
-plane would be zero in every training example and switched on, untrained, only in play. Draws by
-repetition are the tree's business (``netmcts``) and the root rules' (``policy``). Every position is seen from the
+and the repetition count; see :mod:`chessmesa.search.bridge`), so network leaves need no
+conversion. The input holds the position alone, never its history: students learn from positions
+rebuilt from their FEN, so a repetition plane would be zero in every training example and switched
+on, untrained, only in play. Draws by repetition are the tree's business (``netmcts``) and the root
+rules' (``policy``). Every position is seen from the
 side to move: for Black the board is flipped vertically (square ``sq`` becomes ``sq ^ 56``) and the
 colours are swapped, so "own pawns move up the board" always holds and a position and its
 colour-mirrored twin give the same planes (except :data:`COLOR_PLANE`).
@@ -37,7 +38,7 @@ from numba import njit
 
 from chessmesa.core.board import Position
 from chessmesa.core.layout import BK, BLACK, BOARD, BQ, CASTLING, EP, HALFMOVE, NO_SQUARE, SIDE, WK, WQ
-from chessmesa.search.mcts import LEAF_BB, LEAF_ST
+from chessmesa.search.bridge import LEAF_BB, LEAF_ST
 
 PLANES = 20
 CASTLING_PLANE = 12

@@ -1,7 +1,7 @@
 """Engine matches and tournaments: game pairs played in parallel, clocks, adjudication, PGN.
 
 Every opening is played twice with colours swapped (a *game pair*), the unit of the pentanomial
-statistics that :mod:`chessmesa.analysis.ratings` turns into Elo and SPRT decisions::
+statistics that :mod:`chessmesa.analysis.elo` turns into Elo and SPRT decisions::
 
     >>> result = run_match("random:seed=1", "random:seed=2", games=4, tc="nodes=1")
     >>> result.wdl(), result.pentanomial()
@@ -33,6 +33,7 @@ from typing import Callable, Iterator, Sequence
 import chess
 import chess.pgn
 
+from chessmesa.core import fen_from_line
 from chessmesa.play.players import Limit, Player, make_player
 from chessmesa.play.specs import EngineSpec, parse_spec
 
@@ -300,11 +301,7 @@ def load_openings(path: str | Path) -> list[str]:
 def _epd_fen(line: str, path: Path, number: int) -> str:
     """The position of an EPD line or a plain FEN line."""
     try:
-        return chess.Board(line.strip()).fen()
-    except ValueError:
-        pass
-    try:
-        return chess.Board.from_epd(line.strip())[0].fen()
+        return fen_from_line(line)
     except ValueError as error:
         raise ValueError(f"{path}:{number}: not a FEN or EPD line ({error})") from None
 

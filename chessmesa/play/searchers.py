@@ -146,7 +146,7 @@ class GreedyPlayer:
     """The best move after one ply by static evaluation (with quiescence): a baseline."""
 
     def __init__(self, spec: EngineSpec, seed: int | None = None):
-        from chessmesa.search.evaluate import quiescence_buffer
+        from chessmesa.search.heuristic import quiescence_buffer
 
         self.name = spec.name or str(spec)
         self._buffer = quiescence_buffer()
@@ -156,7 +156,7 @@ class GreedyPlayer:
 
     def choose(self, board: chess.Board, limit: Limit, stop=None, on_info=None) -> Choice:
         from chessmesa.core import move_to_chess
-        from chessmesa.search.evaluate import best_static_move
+        from chessmesa.search.heuristic import best_static_move
 
         start = time.perf_counter()
         position = Position.from_board(board)

@@ -5,9 +5,10 @@
 100
 """
 
+from chessmesa.search.bridge import BatchEvaluator
 from chessmesa.search.params import SearchParams
 from chessmesa.search.searcher import (
-    MCTS, BatchEvaluator, SearchResult, StaticBatchEvaluator, sample_move, value_to_cp,
+    MCTS, SearchResult, StaticBatchEvaluator, sample_move, value_to_cp,
 )
 
 __all__ = [

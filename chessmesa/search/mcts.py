@@ -4,8 +4,8 @@ Two drivers share every piece. ``run_simulations`` evaluates leaves natively wit
 evaluator, one at a time, for a chunk of simulations (``nogil``, so Python serves the clock, a
 ``stop`` and a progress bar between chunks). ``gather_leaves`` / ``finish_leaves`` form the batch
 bridge for evaluators that live in Python (networks): up to K leaves are collected with virtual
-visits, their positions handed to a callback, and its values and priors backed up. With K = 1 the
-bridge makes exactly the native search's decisions.
+visits, their positions handed to a callback (the arrays of :mod:`chessmesa.search.bridge`), and
+its values and priors backed up. With K = 1 the bridge makes exactly the native search's decisions.
 
 The native search gives a leaf its children on the leaf's second visit, not its first: most
 leaves are visited once, so the tree holds about four times fewer nodes, and their priors are
@@ -20,12 +20,13 @@ A simulation adds one visit to one root move, so the root moves' visits sum to t
 import numpy as np
 from numba import njit
 
-from chessmesa.core.layout import HALFMOVE, HASH, HIST, MAX_MOVES, MAX_PLY, PLY, UNDO
+from chessmesa.core.layout import HALFMOVE, HASH, HIST, MAX_MOVES, MAX_PLY, PLY
 from chessmesa.core.movegen import generate_legal, in_check
 from chessmesa.core.position import make_move, unmake_move
 from chessmesa.core.status import CHECKMATE, ONGOING, game_status, repetition_count
+from chessmesa.search.bridge import LEAF_BB, LEAF_ST
 from chessmesa.search.checks import check_info, gives_check, quick_gives_check
-from chessmesa.search.evaluate import evaluate, move_priors, quiescence_buffer
+from chessmesa.search.heuristic import evaluate, move_priors, quiescence_buffer
 from chessmesa.search.params import GUMBEL, POLICY_TEMPERATURE, TWOFOLD_DRAW
 from chessmesa.search.select import select_gumbel_root, select_puct
 from chessmesa.search.tree import (
@@ -37,8 +38,6 @@ from chessmesa.search.tree import (
 LEAF_NEW, LEAF_TERMINAL, LEAF_PROVEN, LEAF_SEEN = 0, 1, 2, 3
 # why a driver returned before its simulations were done
 RUNNING, TREE_FULL, ROOT_SOLVED = 0, 1, 2
-LEAF_BB = HASH + 1  # bitboards and hash: what an encoder needs of a leaf's bb
-LEAF_ST = UNDO  # scalars and mailbox, without the undo stack
 
 
 class Workspace:

@@ -12,18 +12,19 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Sequence
 
 import chess
 import numpy as np
 
 from chessmesa.core import Position, move_to_uci
 from chessmesa.core.status import ONGOING, STATUS_NAMES, position_status
+from chessmesa.search.bridge import BatchEvaluator
 from chessmesa.search.mcts import (
     ROOT_SOLVED, RUNNING, TREE_FULL, Workspace, finish_leaves, gather_leaves,
     prove_root_mates, run_simulations, static_leaf_evaluations,
 )
-from chessmesa.search.evaluate import quiescence_buffer
+from chessmesa.search.heuristic import quiescence_buffer
 from chessmesa.search.params import SearchParams
 from chessmesa.search.select import considered_visits, gumbel_scores, improved_policy
 from chessmesa.search.tree import (
@@ -44,18 +45,6 @@ def value_to_cp(value: float) -> int:
     (0, 220)
     """
     return int(round(400 * math.atanh(min(max(value, -0.999), 0.999))))
-
-
-class BatchEvaluator(Protocol):
-    """Evaluates gathered leaves for the batch bridge.
-
-    Receives the leaves' arrays (``bb[:, :9]``, ``st[:, :UNDO]``, repetition counts, legal moves
-    and their counts; rows ``0..count-1``) and returns ``(values, priors)``: ``values[i]`` in
-    [-1, 1] for the leaf's side to move, ``priors[i, :counts[i]]`` over its legal moves.
-    """
-
-    def __call__(self, leaf_bb: np.ndarray, leaf_st: np.ndarray, repetitions: np.ndarray,
-                 moves: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 class StaticBatchEvaluator:
@@ -116,7 +105,8 @@ class SearchResult:
 
 def sample_move(result: SearchResult, temperature: float, rng: np.random.Generator) -> str:
     """A root move drawn with probability proportional to ``visits ** (1 / temperature)``; the
-    best move at temperature 0 (and whenever the solver proved the root).
+    best move at temperature 0, and whenever the solver proved the root (its best move is then
+    the proof: sampling could throw away a won game).
 
     >>> import chess
     >>> result = MCTS().search(chess.Board(), sims=64)

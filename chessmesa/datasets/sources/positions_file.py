@@ -15,9 +15,7 @@ starting with ``#`` hold no position. The plan only reads the lines; workers par
 
 from __future__ import annotations
 
-import chess
-
-from chessmesa.core import InvalidFenError, Position, parse_fen
+from chessmesa.core import InvalidFenError, Position, fen_from_line
 from chessmesa.datasets.config import GenerateConfig, SourceSpec
 from chessmesa.datasets.errors import SourceError
 from chessmesa.datasets.sources import Candidate, TaskContext, check_up_front, file_digest
@@ -40,23 +38,10 @@ def read_lines(path: str) -> list[tuple[int, str]]:
     return lines
 
 
-def line_fen(text: str) -> str:
-    """The FEN of a line, checked; an ``InvalidFenError`` or ``ValueError`` says what is wrong."""
-    fields = text.split()
-    if len(fields) >= 6 and fields[4].isdigit() and fields[5].isdigit():
-        fen = " ".join(fields[:6])
-    else:
-        board = chess.Board()
-        board.set_epd(text)
-        fen = board.fen()
-    parse_fen(fen)
-    return fen
-
-
 def line_problem(text: str) -> str | None:
     """What is wrong with a line, or None."""
     try:
-        line_fen(text)
+        fen_from_line(text)
     except (ValueError, InvalidFenError) as error:
         return str(error)
     return None
@@ -73,7 +58,7 @@ def read_checked_lines(spec: SourceSpec, config: GenerateConfig) -> list[tuple[i
 def line_position(line: int, text: str, context: TaskContext) -> Position | None:
     """The position of a line, or None (the bad line reported to ``context``)."""
     try:
-        return Position(line_fen(text))
+        return Position(fen_from_line(text))
     except (ValueError, InvalidFenError) as error:
         context.bad_line(line, str(error))
         return None

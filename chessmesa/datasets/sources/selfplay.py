@@ -1,7 +1,8 @@
 """Self-play (``selfplay[:BOOK]``): games of the searcher against itself.
 
 Each move is drawn from the root visits raised to ``1 / temperature`` for the first
-``temperature_plies`` plies of the game, then the searcher's best move is played. The move search
+``temperature_plies`` plies of the game, then the searcher's best move is played (and always
+where the solver proved the root: see ``chessmesa.search.sample_move``). The move search
 is the label search at the largest budget (so a labelled position costs one search, not two)
 unless ``play_sims`` or ``play_noise`` asks for a search of its own; that one keeps its tree from
 move to move, and its Dirichlet noise is seeded per game.
@@ -9,29 +10,12 @@ move to move, and its Dirichlet noise is seeded per game.
 
 from __future__ import annotations
 
-import numpy as np
-
 from chessmesa.datasets.sources import Candidate, TaskContext
 from chessmesa.datasets.sources.book import start_position
 from chessmesa.datasets.sources.games import (
     candidate, final_white_score, sampled, set_results, without_history,
 )
-
-
-def choose_move(result, temperature: float, rng: np.random.Generator) -> int:
-    """A move code from a search result: sampled from ``visits ** (1 / temperature)``, or the
-    best move when the temperature is 0 (or nothing was visited: a root proven at once).
-
-    >>> from types import SimpleNamespace
-    >>> result = SimpleNamespace(visits=np.array([0, 5, 1]), move_codes=np.array([7, 8, 9]),
-    ...                          moves=["a", "b", "c"], best_move="b")
-    >>> choose_move(result, 0.0, np.random.default_rng(0))
-    8
-    """
-    if temperature == 0 or result.visits.sum() == 0:
-        return int(result.move_codes[result.moves.index(result.best_move)])
-    cumulative = np.cumsum(result.visits.astype(np.float64) ** (1.0 / temperature))
-    return int(result.move_codes[np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right")])
+from chessmesa.search import sample_move
 
 
 def candidates(payload: tuple[int, str] | None, number: int, context: TaskContext) -> list[Candidate]:
@@ -59,5 +43,6 @@ def candidates(payload: tuple[int, str] | None, number: int, context: TaskContex
         else:
             choice = labeller.search(root, config.budgets[-1])
         temperature = config.temperature if ply < config.temperature_plies else 0.0
-        game.push(choose_move(choice, temperature, context.rng))
+        move = sample_move(choice, temperature, context.rng)
+        game.push(int(choice.move_codes[choice.moves.index(move)]))
     return set_results(found, final_white_score(game))

@@ -7,7 +7,7 @@ from numba import njit
 
 from chessmesa.core import Position, move_to_uci
 from chessmesa.core.layout import HIST, UNDO
-from chessmesa.search.evaluate import (
+from chessmesa.search.heuristic import (
     INFINITE_CP, MATE_CP, MATERIAL_EG, MATERIAL_MG, PHASE_TOTAL, POSITIONAL_EG, POSITIONAL_MG,
     QUIESCENCE_DEPTH, TEMPO_CP, best_static_move, evaluate, move_priors, quiescence_cp,
     quiescence_buffer, static_eval_cp,

@@ -22,7 +22,7 @@ from chessmesa.datasets.sources import TaskPlan
 from chessmesa.datasets.sources.games import without_history
 from chessmesa.search import MCTS, SearchParams
 
-CONTRACT = {  # DESIGN.md, "Dataset (public contract)"
+CONTRACT = {  # the public columns, as chessmesa/datasets/schema.py lists them
     "position_id": pa.int64(), "fen": pa.string(), "budget": pa.int32(),
     "moves": pa.list_(pa.uint16()), "visits": pa.list_(pa.int32()), "q": pa.list_(pa.float32()),
     "prior": pa.list_(pa.float32()), "root_value": pa.float32(), "best_move": pa.string(),

@@ -294,6 +294,16 @@ def test_sample_move_follows_visits_and_temperature():
     assert sample_move(result, 0.0, rng) == result.best_move
 
 
+def test_sample_move_plays_a_proved_win_at_any_temperature():
+    from chessmesa.search import sample_move
+
+    result = MCTS().search(chess.Board("k7/8/2K5/8/8/8/8/7R w - - 0 1"), sims=200)  # 1.Kb6, mate in 2
+    assert result.proven == "win" and result.best_move == "c6b6"
+    assert result.visits[result.moves.index("c6b6")] < result.visits.sum() / 4  # few visits reach it
+    rng = np.random.default_rng(0)
+    assert {sample_move(result, 1.0, rng) for _ in range(200)} == {"c6b6"}
+
+
 def test_win_at_chess_floor():
     from chessmesa.analysis.epd_suite import read_epd_suite
     from conftest import DATA

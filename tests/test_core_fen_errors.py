@@ -6,7 +6,7 @@ import sys
 import chess
 import pytest
 
-from chessmesa.core import InvalidFenError, Position, move_to_uci
+from chessmesa.core import InvalidFenError, Position, fen_from_line, move_to_uci
 
 START = "rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR"
 
@@ -41,6 +41,14 @@ def test_invalid_fen_is_refused_with_its_reason(fen, message):
         Position(fen)
     text = str(error.value)
     assert message in text and "\n" not in text
+
+
+def test_position_lines_are_read_as_fen_or_epd_and_checked_like_a_fen():
+    assert fen_from_line(f"{START} w KQkq - 0 1 ;D1 20 ;D2 400") == f"{START} w KQkq - 0 1"
+    assert fen_from_line(f'{START} b KQkq - hmvc 7; fmvn 9; id "x";') == f"{START} b KQkq - 7 9"
+    for line in ["4k3/8/8/8/8/8/8/3KK3 w - - 0 1", '4k3/8/8/8/8/8/8/3KK3 w - - id "two kings";']:
+        with pytest.raises(InvalidFenError, match="more than one king"):
+            fen_from_line(line)
 
 
 def test_impossible_double_check_is_still_searchable():
