@@ -18,7 +18,7 @@ import chess
 import numpy as np
 
 from chessmesa.core import Position, move_to_uci
-from chessmesa.core.status import ONGOING, STATUS_NAMES, position_status
+from chessmesa.core.status import STATUS_NAMES, game_over, position_status
 from chessmesa.search.mcts import (
     ROOT_SOLVED, RUNNING, TREE_FULL, Workspace, finish_leaves, gather_leaves,
     prove_root_mates, run_simulations, static_leaf_evaluations,
@@ -94,6 +94,9 @@ class SearchResult:
     seconds: float
     stop_reason: str
     proven: str | None = None  # "win", "loss" or "draw" once the solver decided the root
+    # the root's status (chessmesa.core.status): "ongoing", a draw that can be claimed there
+    # ("fifty_moves", "threefold_repetition"; searched all the same), or how the game ended
+    # (then there is no move)
     status: str = "ongoing"
 
     @property
@@ -136,6 +139,7 @@ class _Root:
     position: Position
     gumbel: np.ndarray = field(default_factory=lambda: np.zeros(0))
     value: float = 0.0
+    status: str = "ongoing"  # or the draw that can be claimed there
 
 
 class MCTS:
@@ -185,9 +189,12 @@ class MCTS:
         position = position.copy() if isinstance(position, Position) else Position.from_board(position)
         status, _ = position_status(position.bb, position.st, position.tables,
                                     self._workspace.moves)
-        if status != ONGOING:
+        if game_over(status):
             return [self._terminal_result(position, STATUS_NAMES[status])]
+        # a draw that can be claimed is the caller's to claim: the root is searched, and the
+        # tree below it scores such draws as draws
         self._prepare_root(position, reuse, budgets[-1] if budgets else None)
+        self._root.status = STATUS_NAMES[status]
         deadline = start + movetime_ms / 1000 if movetime_ms is not None else math.inf
         snapshots: list[SearchResult] = []
         done, reason, chunk, last_info = 0, RUNNING, 16, start
@@ -371,10 +378,8 @@ class MCTS:
         best = self._best_child(children, visits, q, proven)
         verdict = {WIN: "win", LOSS: "loss"}.get(int(nodes["proven"][ROOT]),
                                                  "draw" if nodes["proven"][ROOT] else None)
-        if verdict == "win":
-            root_value = 1.0
-        elif verdict == "loss":
-            root_value = -1.0
+        if verdict is not None:  # the exact value, not the mean of the visits that found it
+            root_value = {"win": 1.0, "loss": -1.0, "draw": 0.0}[verdict]
         return SearchResult(
             best_move=move_to_uci(nodes["move"][best]) if best is not None else None,
             moves=[move_to_uci(m) for m in kids["move"]],
@@ -382,7 +387,7 @@ class MCTS:
             visits=visits, q=q, prior=kids["prior"].astype(np.float32),
             improved_policy=improved, root_value=root_value,
             pv=self._principal_variation(best), nodes=int(tree.meta[NODE_COUNT]), sims=sims,
-            seconds=seconds, stop_reason=stop_reason, proven=verdict)
+            seconds=seconds, stop_reason=stop_reason, proven=verdict, status=root.status)
 
     def _best_child(self, children, visits, q, proven) -> int | None:
         """A proven win first; otherwise the most visited move not proven lost (ties: better Q;
