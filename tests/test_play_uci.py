@@ -102,11 +102,11 @@ def test_garbage_is_reported_on_stderr_and_ignored(server):
     garbage = {
         "xyzzy": "xyzzy",
         "position startpos moves e2e5": "e2e5",
-        "position fen not/a/fen w - - 0 1": "bad FEN",
-        "position fen 8/8/8/8/8/8/8/8 w - - 0 1": "impossible position",
+        "position startpos moves 0000": "'0000'",
+        "position fen not/a/fen w - - 0 1": "invalid FEN",
+        "position fen 8/8/8/8/8/8/8/8 w - - 0 1": "no white king",
+        "position fen 4k3/8/8/8/8/8/8/4K3 w - - 0 99999999999999999999": "99999999999999999999",
         "position": "expected",
-        "go nodes lots": "'lots'",
-        "go sideways": "'sideways'",
         "setoption name NoSuchOption value 3": "NoSuchOption",
         "setoption name Hash value big": "'big'",
         "setoption Hash": "expected",
@@ -115,6 +115,13 @@ def test_garbage_is_reported_on_stderr_and_ignored(server):
         server.send(command)
         error = server.error()
         assert error.startswith("error:") and expected in error, (command, error)
+        assert error.count("\n") == 0
+    # a go that cannot be used as it stands still moves, after saying what it left out
+    for command, expected in {"go nodes lots": "'lots'", "go sideways": "'sideways'"}.items():
+        server.send(command)
+        assert expected in server.error()
+        lines = server.read_until("bestmove")
+        assert lines[0].startswith("info string") and expected in lines[0]
     server.send("position startpos moves e2e4", "isready", "go nodes 1")
     lines = server.read_until("bestmove")
     assert "readyok" in lines

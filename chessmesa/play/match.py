@@ -91,8 +91,12 @@ class TimeControl:
 
 @dataclass(frozen=True)
 class Adjudication:
-    """When the arbiter ends a game before the rules do; every rule is off by default.
+    """When the arbiter ends a game before the rules do; every rule is off by default, except
+    that draws are claimed.
 
+    - ``claim_draws``: a draw as soon as one can be claimed (threefold repetition, fifty moves);
+      when off, the players move on and the game ends by itself (fivefold repetition, 75 moves)
+      or by another rule.
     - ``max_moves``: a draw after this many full moves of the game.
     - ``resign_cp``/``resign_moves``: a side loses once the scores have been beyond ``resign_cp``
       against it for ``resign_moves`` consecutive moves: both engines' scores when ``resign_both``,
@@ -101,6 +105,7 @@ class Adjudication:
       ``draw_cp`` of zero for ``draw_moves`` consecutive moves, from move ``draw_after`` on.
     """
 
+    claim_draws: bool = True
     max_moves: int | None = None
     resign_cp: int | None = None
     resign_moves: int = 3
@@ -485,7 +490,8 @@ def play_game(
 
     ``reason`` is human readable (``checkmate``, ``time forfeit``, ``resign adjudication``, ...);
     ``termination`` is the PGN Termination value (``normal``, ``time forfeit``, ``adjudication``,
-    ``rules infraction``). Draws are claimed as soon as the rules allow (threefold, fifty moves).
+    ``rules infraction``). Draws are claimed as soon as the rules allow (threefold, fifty moves)
+    unless ``adjudication.claim_draws`` is off.
 
     >>> from chessmesa.play.players import RandomPlayer
     >>> board = chess.Board()
@@ -499,7 +505,7 @@ def play_game(
     arbiter = _Arbiter(adjudication)
     start_ply = board.ply()
     while True:
-        outcome = board.outcome(claim_draw=True)
+        outcome = board.outcome(claim_draw=adjudication.claim_draws)
         if outcome is not None:
             return outcome.result(), outcome.termination.name.lower().replace("_", " "), "normal"
         if adjudication.max_moves is not None and board.ply() - start_ply >= 2 * adjudication.max_moves:

@@ -19,10 +19,13 @@ import time
 from typing import Callable
 
 import chess
+import numpy as np
 
 from chessmesa.core import Position, move_to_chess
 from chessmesa.play.players import Choice, Limit, SearchInfo
-from chessmesa.play.searchers import MctsPlayer, mcts_keys, search_params, value_to_wdl
+from chessmesa.play.searchers import (
+    MctsPlayer, mcts_keys, root_move_codes, search_params, value_to_wdl,
+)
 from chessmesa.play.specs import EngineSpec, SpecError, register_kind
 from chessmesa.search.searcher import DEFAULT_MAX_NODES, MCTS, value_to_cp
 
@@ -62,7 +65,11 @@ class PolicyPlayer:
         start = time.perf_counter()
         position = Position.from_board(board)  # keeps the history: the repetition input plane
         (probabilities,), values = self.network.policy_value([position])
-        move = move_to_chess(int(position.legal_moves()[probabilities.argmax()]))
+        legal = position.legal_moves()
+        allowed = root_move_codes(board, position, limit)
+        if allowed is not None:  # searchmoves: the most probable of those
+            probabilities = np.where(np.isin(legal, allowed), probabilities, -np.inf)
+        move = move_to_chess(int(legal[np.argmax(probabilities)]))
         value = float(values[0])
         choice = Choice(move=move, score_cp=value_to_cp(value), wdl=value_to_wdl(value), pv=[move],
                         nodes=1, seconds=time.perf_counter() - start)
@@ -82,10 +89,10 @@ class NetMctsPlayer(MctsPlayer):
         self.network = load_spec_network(spec)
         super().__init__(spec, seed)
 
-    def _build(self) -> None:
-        self.searcher = MCTS(search_params(self.options), evaluator=self.network,
-                             batch=self.options.get("batch", DEFAULT_BATCH),
-                             max_nodes=self.options.get("max_nodes", DEFAULT_MAX_NODES))
+    def _searcher(self, options: dict) -> MCTS:
+        return MCTS(search_params(options), evaluator=self.network,
+                    batch=options.get("batch", DEFAULT_BATCH),
+                    max_nodes=options.get("max_nodes", DEFAULT_MAX_NODES))
 
     def close(self) -> None:
         super().close()

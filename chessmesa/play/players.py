@@ -41,16 +41,40 @@ INCREMENT_SHARE = 0.75
 SAFETY_MARGIN_MS = 50
 
 
+#: UCI's numbers are 32-bit in practice, and so are MCTS visit counts.
+INT32_MAX = 2**31 - 1
+#: The range of each number a :class:`Limit` holds. A clock may be negative (a GUI's way of saying
+#: the time is up); a budget of 0 or below is no budget.
+LIMIT_BOUNDS: dict[str, tuple[int, int]] = {
+    "nodes": (1, INT32_MAX),
+    "movetime_ms": (1, INT32_MAX),
+    "wtime_ms": (-INT32_MAX, INT32_MAX),
+    "btime_ms": (-INT32_MAX, INT32_MAX),
+    "winc_ms": (0, INT32_MAX),
+    "binc_ms": (0, INT32_MAX),
+    "movestogo": (1, INT32_MAX),
+    "depth": (1, INT32_MAX),
+    "mate": (1, INT32_MAX),
+}
+
+
 @dataclass(frozen=True)
 class Limit:
     """What bounds one search, in UCI's terms; every field is optional.
 
-    ``nodes`` is simulations for MCTS players. Clock fields are in milliseconds. An empty
-    ``Limit()`` means "the player's own default budget" (its spec's limits, else a short default),
-    never an endless search; only ``infinite=True`` searches until ``stop`` is set.
+    ``nodes`` is simulations for MCTS players. Clock fields are in milliseconds. ``mate`` asks for
+    a mate in that many moves: the search ends once a mate is proved (or another limit runs out).
+    ``searchmoves`` restricts the moves considered at the root (legal ones; none restricts
+    nothing). An empty ``Limit()`` means "the player's own default budget" (its spec's limits,
+    else a short default), never an endless search; only ``infinite=True`` searches until ``stop``
+    is set. Numbers outside :data:`LIMIT_BOUNDS` raise ValueError.
 
     >>> Limit(wtime_ms=60_000, btime_ms=60_000, winc_ms=600, binc_ms=600).is_empty()
     False
+    >>> Limit(nodes=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: nodes 0 out of range 1..2147483647
     """
 
     nodes: int | None = None
@@ -61,7 +85,15 @@ class Limit:
     binc_ms: int | None = None
     movestogo: int | None = None
     depth: int | None = None
+    mate: int | None = None
     infinite: bool = False
+    searchmoves: tuple[chess.Move, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name, (low, high) in LIMIT_BOUNDS.items():
+            value = getattr(self, name)
+            if value is not None and not low <= value <= high:
+                raise ValueError(f"{name} {value} out of range {low}..{high}")
 
     @property
     def sims(self) -> int | None:
@@ -69,8 +101,20 @@ class Limit:
         return self.nodes
 
     def is_empty(self) -> bool:
-        """True when no field is set: the player chooses its own budget."""
-        return self == Limit()
+        """True when nothing bounds the search (``searchmoves`` aside): the player chooses its
+        own budget."""
+        return replace(self, searchmoves=()) == Limit()
+
+    def allowed_moves(self, board: chess.Board) -> list[chess.Move]:
+        """The legal moves of ``board`` that the search may choose: those in ``searchmoves``, or
+        all of them when it names none.
+
+        >>> Limit(searchmoves=(chess.Move.from_uci("e2e4"),)).allowed_moves(chess.Board())
+        [Move.from_uci('e2e4')]
+        """
+        legal = list(board.legal_moves)
+        allowed = [move for move in legal if move in self.searchmoves]
+        return allowed or legal
 
     def with_defaults(self, defaults: Limit) -> Limit:
         """Fill the fields this limit leaves unset from ``defaults`` (a spec's own limits).
@@ -214,7 +258,7 @@ class RandomPlayer:
         stop: threading.Event | None = None,
         on_info: Callable[[SearchInfo], None] | None = None,
     ) -> Choice:
-        move = self._rng.choice(list(board.legal_moves))
+        move = self._rng.choice(limit.allowed_moves(board))
         return Choice(move, pv=[move], nodes=1)
 
     def close(self) -> None:
@@ -256,7 +300,9 @@ class UciPlayer:
         on_info: Callable[[SearchInfo], None] | None = None,
     ) -> Choice:
         start = time.monotonic()
-        with self._engine.analysis(board, self._engine_limit(limit), game=self._game) as analysis:
+        root_moves = limit.allowed_moves(board) if limit.searchmoves else None
+        with self._engine.analysis(board, self._engine_limit(limit), game=self._game,
+                                   root_moves=root_moves) as analysis:
             with _forward_stop(stop, analysis.stop):
                 for info in analysis:
                     if on_info is not None and "pv" in info:
@@ -292,6 +338,7 @@ class UciPlayer:
             time=_seconds(limit.movetime_ms),
             depth=limit.depth,
             nodes=limit.nodes,
+            mate=limit.mate,
             white_clock=_seconds(limit.wtime_ms),
             black_clock=_seconds(limit.btime_ms),
             white_inc=_seconds(limit.winc_ms),
@@ -354,9 +401,27 @@ def find_stockfish() -> str:
     return found
 
 
-def _limit_defaults(options: dict[str, Any]) -> Limit:
-    """A spec's own search limits (``nodes``, ``movetime`` in ms, ``depth``)."""
-    return Limit(nodes=options.get("nodes"), movetime_ms=options.get("movetime"), depth=options.get("depth"))
+def spec_limit(spec: EngineSpec, keys: dict[str, str]) -> Limit:
+    """The search limits a spec sets; ``keys`` names the spec key of each :class:`Limit` field.
+
+    Raises :class:`SpecError` naming the key when its value is outside :data:`LIMIT_BOUNDS`.
+
+    >>> spec_limit(parse_spec("stockfish:nodes=0"), {"nodes": "nodes"})
+    Traceback (most recent call last):
+    ...
+    chessmesa.play.specs.SpecError: bad value 0 for key 'nodes' in engine spec 'stockfish:nodes=0': expected 1..2147483647
+    """
+    for field_name, key in keys.items():
+        low, high = LIMIT_BOUNDS[field_name]
+        value = spec.options.get(key)
+        if value is not None and not low <= value <= high:
+            raise SpecError(f"bad value {value} for key {key!r} in engine spec {spec.name!r}: "
+                            f"expected {low}..{high}")
+    return Limit(**{field_name: spec.options.get(key) for field_name, key in keys.items()})
+
+
+#: The limits of the external engine kinds: the spec's keys (``movetime`` in ms).
+_UCI_LIMIT_FIELDS = {"nodes": "nodes", "movetime_ms": "movetime", "depth": "depth"}
 
 
 def _pass_through(options: dict[str, Any]) -> dict[str, Any]:
@@ -372,7 +437,7 @@ def _stockfish(spec: EngineSpec, seed: int | None) -> Player:
     if "elo" in options:
         uci_options["UCI_LimitStrength"] = True
     uci_options.update(_pass_through(options))
-    return UciPlayer(spec.name, [find_stockfish()], uci_options, _limit_defaults(options))
+    return UciPlayer(spec.name, [find_stockfish()], uci_options, spec_limit(spec, _UCI_LIMIT_FIELDS))
 
 
 def _uci(spec: EngineSpec, seed: int | None) -> Player:
@@ -383,7 +448,7 @@ def _uci(spec: EngineSpec, seed: int | None) -> Player:
     if executable is None:
         raise SpecError(f"UCI engine command {spec.options['cmd']!r} not found (not executable, not on PATH)")
     command[0] = executable
-    return UciPlayer(spec.name, command, _pass_through(spec.options), _limit_defaults(spec.options))
+    return UciPlayer(spec.name, command, _pass_through(spec.options), spec_limit(spec, _UCI_LIMIT_FIELDS))
 
 
 _UCI_LIMIT_KEYS: dict[str, type] = {"nodes": int, "movetime": int, "depth": int, "option.*": ANY}

@@ -15,18 +15,27 @@ import time
 from typing import Callable
 
 import chess
+import numpy as np
 
 from chessmesa.core import Position
-from chessmesa.play.players import Choice, Limit, SearchInfo, UciOption, allot_time
-from chessmesa.play.specs import EngineSpec, register_kind
+from chessmesa.core import move_to_chess
+from chessmesa.core.convert import match_move
+from chessmesa.play.players import (
+    INT32_MAX, Choice, Limit, SearchInfo, UciOption, allot_time, spec_limit,
+)
+from chessmesa.play.specs import EngineSpec, SpecError, register_kind
+from chessmesa.search.evaluate import best_static_move, quiescence_buffer
 from chessmesa.search import MCTS, SearchParams, SearchResult
 from chessmesa.search.searcher import DEFAULT_MAX_NODES
 from chessmesa.search.tree import NODE_BYTES
 
 DEFAULT_SIMS = 800
 MB = 2**20
-MAX_TREE_MB = (2**31 - 1) * NODE_BYTES // MB  # node indices are int32
+MAX_TREE_NODES = INT32_MAX  # node indices are int32
+MAX_TREE_MB = MAX_TREE_NODES * NODE_BYTES // MB
 _LIMIT_KEYS = {"sims": int, "movetime": int, "batch": int, "max_nodes": int}
+#: The range of the spec keys that size a search but are no :class:`Limit` field.
+_SIZE_BOUNDS = {"batch": (1, 4096), "max_nodes": (2, MAX_TREE_NODES)}
 _PARAM_TYPES = SearchParams.field_types()
 
 
@@ -48,15 +57,27 @@ def search_params(options: dict) -> SearchParams:
 
 
 def search_limits(options: dict, limit: Limit, turn: chess.Color) -> tuple[int | None, float | None]:
-    """``(sims, movetime_ms)`` of one search: the call's limit first, the spec's as defaults."""
-    spec_limit = Limit(nodes=options.get("sims"), movetime_ms=options.get("movetime"))
-    limit = limit.with_defaults(spec_limit)
+    """``(sims, movetime_ms)`` of one search: the call's limit first, the spec's as defaults.
+
+    ``(None, None)`` searches until stopped (``infinite``), or, for a ``mate`` search with no
+    other limit, until the root is solved or the tree is full.
+    """
+    limit = limit.with_defaults(Limit(nodes=options.get("sims"), movetime_ms=options.get("movetime")))
     if limit.infinite:
         return None, None
     seconds = allot_time(limit, turn)
     movetime = None if seconds is None else seconds * 1000
-    sims = limit.nodes if limit.nodes is not None or movetime is not None else DEFAULT_SIMS
-    return sims, movetime
+    if limit.nodes is None and movetime is None:
+        return (None, None) if limit.mate is not None else (DEFAULT_SIMS, None)
+    return limit.nodes, movetime
+
+
+def root_move_codes(board: chess.Board, position: Position, limit: Limit) -> list[int] | None:
+    """The move codes a limit's ``searchmoves`` allows at the root, None when it allows all."""
+    if not limit.searchmoves:
+        return None
+    legal = position.legal_moves()
+    return [match_move(legal, move) for move in limit.allowed_moves(board)]
 
 
 def to_choice(result: SearchResult, board: chess.Board) -> Choice:
@@ -78,12 +99,20 @@ class MctsPlayer:
         if seed is not None:
             options["seed"] = seed
         self.name = spec.name or str(spec)
+        spec_limit(spec, {"nodes": "sims", "movetime_ms": "movetime"})  # checks their bounds
+        for key, (low, high) in _SIZE_BOUNDS.items():
+            if key in options and not low <= options[key] <= high:
+                raise SpecError(f"bad value {options[key]} for key {key!r} in engine spec "
+                                f"{self.name!r}: expected {low}..{high}")
         self.options = options
-        self._build()
+        try:
+            self.searcher = self._searcher(options)
+        except ValueError as error:  # a search parameter out of its range
+            raise SpecError(f"{error} in engine spec {self.name!r}") from None
 
-    def _build(self) -> None:
-        self.searcher = MCTS(search_params(self.options),
-                             max_nodes=self.options.get("max_nodes", DEFAULT_MAX_NODES))
+    def _searcher(self, options: dict) -> MCTS:
+        """The searcher that ``options`` describe; ValueError for a parameter out of range."""
+        return MCTS(search_params(options), max_nodes=options.get("max_nodes", DEFAULT_MAX_NODES))
 
     def new_game(self) -> None:
         self.searcher.reset()
@@ -91,12 +120,16 @@ class MctsPlayer:
     def choose(self, board: chess.Board, limit: Limit, stop: threading.Event | None = None,
                on_info: Callable[[SearchInfo], None] | None = None) -> Choice:
         sims, movetime = search_limits(self.options, limit, board.turn)
+        if stop is None and sims is None and movetime is None:
+            stop = threading.Event()  # a mate search: until solved, stopped or the tree is full
+
         def report(result: SearchResult) -> None:
             on_info(_search_info(result))
 
-        result = self.searcher.search(Position.from_board(board), sims=sims, movetime_ms=movetime,
-                                      stop=stop,
-                                      on_info=report if on_info is not None else None)
+        position = Position.from_board(board)
+        result = self.searcher.search(position, sims=sims, movetime_ms=movetime, stop=stop,
+                                      on_info=report if on_info is not None else None,
+                                      root_moves=root_move_codes(board, position, limit))
         if on_info is not None:
             on_info(_search_info(result))
         return to_choice(result, board)
@@ -118,14 +151,20 @@ class MctsPlayer:
         return options
 
     def set_option(self, name: str, value) -> None:
+        """Set a UCI option; ValueError naming the value when it does not fit (nothing changes)."""
         if name == "Hash":
-            self.options["max_nodes"] = max(int(value) * MB // NODE_BYTES, 2)
+            key, typed = "max_nodes", min(max(int(value) * MB // NODE_BYTES, 2), MAX_TREE_NODES)
         elif name in _PARAM_TYPES:
             kind = _PARAM_TYPES[name]
-            self.options[name] = kind(float(value)) if kind in (int, float) else kind(value)
+            try:
+                key, typed = name, kind(float(value)) if kind in (int, float) else kind(value)
+            except ValueError:
+                raise ValueError(f"option {name!r} needs a number, got {value!r}") from None
         else:
             raise ValueError(f"unknown option {name!r}")
-        self._build()
+        options = {**self.options, key: typed}
+        self.searcher = self._searcher(options)
+        self.options = options
 
     def close(self) -> None:
         self.searcher = None
@@ -146,8 +185,6 @@ class GreedyPlayer:
     """The best move after one ply by static evaluation (with quiescence): a baseline."""
 
     def __init__(self, spec: EngineSpec, seed: int | None = None):
-        from chessmesa.search.evaluate import quiescence_buffer
-
         self.name = spec.name or str(spec)
         self._buffer = quiescence_buffer()
 
@@ -155,13 +192,12 @@ class GreedyPlayer:
         pass
 
     def choose(self, board: chess.Board, limit: Limit, stop=None, on_info=None) -> Choice:
-        from chessmesa.core import move_to_chess
-        from chessmesa.search.evaluate import best_static_move
-
         start = time.perf_counter()
         position = Position.from_board(board)
-        move = best_static_move(position.bb, position.st, position.tables, self._buffer)
-        return Choice(move=move_to_chess(move), nodes=len(position.legal_moves()),
+        allowed = root_move_codes(board, position, limit)
+        move = best_static_move(position.bb, position.st, position.tables, self._buffer,
+                                np.asarray(allowed if allowed is not None else [], dtype=np.int64))
+        return Choice(move=move_to_chess(move), nodes=len(allowed or position.legal_moves()),
                       seconds=time.perf_counter() - start)
 
     def close(self) -> None:
