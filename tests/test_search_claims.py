@@ -58,3 +58,18 @@ def test_a_capture_at_a_fifty_move_root_escapes_the_draw():
 def test_a_game_ended_by_itself_has_no_move(board, status):
     result = MCTS().search(board, sims=100)
     assert result.best_move is None and result.status == status and result.stop_reason == "terminal"
+
+
+def test_generate_labels_positions_where_a_draw_can_be_claimed(tmp_path):
+    from chessmesa.datasets import GenerateConfig, SourceSpec, generate, load_dataset, validate_dataset
+
+    book = tmp_path / "claims.epd"
+    ended = "4k3/8/8/8/8/8/8/4KR2 w - - 150 80"  # the 75-move rule: over, not labelled
+    book.write_text(f"{FIFTY}\n{ended}\n")
+    config = GenerateConfig(positions=2, budgets=(8, 16), sources=(SourceSpec.parse(f"epd:{book}"),))
+    report = generate(config, tmp_path / "out", workers=1)
+    assert report.positions == 1 and report.skipped["game over"] == 1
+    rows = load_dataset(tmp_path / "out", columns=["fen", "budget", "best_move"]).to_pylist()
+    assert [row["budget"] for row in rows] == [8, 16] and {row["fen"] for row in rows} == {FIFTY}
+    assert all(chess.Move.from_uci(row["best_move"]) in chess.Board(FIFTY).legal_moves for row in rows)
+    assert validate_dataset(tmp_path / "out") == []
