@@ -1,5 +1,6 @@
-"""The searcher at a root where a draw can be claimed: it searches and moves; only a game that
-has ended by itself has no move."""
+"""The searcher at a root where a draw can be claimed: it searches and moves. A root whose game
+has ended by itself is searched too, for a caller that plays on; only checkmate and stalemate
+have no move."""
 
 from __future__ import annotations
 
@@ -53,10 +54,18 @@ def test_a_capture_at_a_fifty_move_root_escapes_the_draw():
 @pytest.mark.parametrize("board,status", [
     (board_after(KNIGHTS_OUT_AND_BACK * 4), "fivefold_repetition"),
     (chess.Board("4k3/8/8/8/8/8/8/4KR2 w - - 150 80"), "seventyfive_moves"),
-    (chess.Board("7k/6Q1/6K1/8/8/8/8/8 b - - 100 80"), "checkmate"),
+    (chess.Board("8/8/8/8/8/8/8/KNk5 w - - 0 1"), "insufficient_material"),
 ])
-def test_a_game_ended_by_itself_has_no_move(board, status):
+def test_a_game_ended_by_itself_is_searched_for_playing_on(board, status):
     result = MCTS().search(board, sims=100)
+    assert result.status == status and chess.Move.from_uci(result.best_move) in board.legal_moves
+
+
+@pytest.mark.parametrize("fen,status", [
+    ("7k/6Q1/6K1/8/8/8/8/8 b - - 100 80", "checkmate"), ("7k/5Q2/6K1/8/8/8/8/8 b - - 0 1", "stalemate"),
+])
+def test_checkmate_and_stalemate_have_no_move(fen, status):
+    result = MCTS().search(chess.Board(fen), sims=100)
     assert result.best_move is None and result.status == status and result.stop_reason == "terminal"
 
 

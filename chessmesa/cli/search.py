@@ -56,9 +56,12 @@ def search(fen, sims, movetime, spec, seed, top, as_json):
     console.print(f"{result.sims:,} simulations, {result.nodes:,} nodes in {result.seconds:.3f} s "
                   f"({nps:,.0f} sims/s); stop: {result.stop_reason}"
                   + (f"; proven {result.proven}" if result.proven else ""))
-    if result.status != "ongoing" and result.best_move is not None:
+    if result.status in ("fifty_moves", "threefold_repetition"):
         console.print(f"a draw can be claimed here ({result.status.replace('_', ' ')}); "
                       "the move is the search's all the same")
+    elif result.status != "ongoing" and result.best_move is not None:
+        console.print(f"the game is over here ({result.status.replace('_', ' ')}); the move is "
+                      "for playing on")
 
 
 @main.command()

@@ -18,7 +18,7 @@ import chess
 import numpy as np
 
 from chessmesa.core import Position, move_to_uci
-from chessmesa.core.status import STATUS_NAMES, game_over, position_status
+from chessmesa.core.status import STATUS_NAMES, position_status
 from chessmesa.search.mcts import (
     ROOT_SOLVED, RUNNING, TREE_FULL, Workspace, finish_leaves, gather_leaves,
     prove_root_mates, run_simulations, static_leaf_evaluations,
@@ -95,8 +95,8 @@ class SearchResult:
     stop_reason: str
     proven: str | None = None  # "win", "loss" or "draw" once the solver decided the root
     # the root's status (chessmesa.core.status): "ongoing", a draw that can be claimed there
-    # ("fifty_moves", "threefold_repetition"; searched all the same), or how the game ended
-    # (then there is no move)
+    # ("fifty_moves", "threefold_repetition"), or how the game ended by itself. Every root with
+    # legal moves is searched; only checkmate and stalemate have no move.
     status: str = "ongoing"
 
     @property
@@ -139,7 +139,7 @@ class _Root:
     position: Position
     gumbel: np.ndarray = field(default_factory=lambda: np.zeros(0))
     value: float = 0.0
-    status: str = "ongoing"  # or the draw that can be claimed there
+    status: str = "ongoing"  # or the draw that can be claimed there, or how the game ended
     restricted: bool = False  # the root's children are only some of its moves
 
 
@@ -196,12 +196,13 @@ class MCTS:
             raise ValueError("a search needs sims, a movetime or a stop event")
         start = time.perf_counter()
         position = position.copy() if isinstance(position, Position) else Position.from_board(position)
-        status, _ = position_status(position.bb, position.st, position.tables,
-                                    self._workspace.moves)
-        if game_over(status):
+        status, legal = position_status(position.bb, position.st, position.tables,
+                                        self._workspace.moves)
+        if legal == 0:
             return [self._terminal_result(position, STATUS_NAMES[status])]
-        # a draw that can be claimed is the caller's to claim: the root is searched, and the
-        # tree below it scores such draws as draws
+        # any other root is searched: claiming a draw there, or stopping a game that has ended
+        # by itself (a GUI may play on), is the caller's business; the tree below the root
+        # scores every such draw as a draw
         self._prepare_root(position, reuse, budgets[-1] if budgets else None, root_moves)
         self._root.status = STATUS_NAMES[status]
         deadline = start + movetime_ms / 1000 if movetime_ms is not None else math.inf
