@@ -33,7 +33,7 @@ from typing import Callable, Iterator, Sequence
 import chess
 import chess.pgn
 
-from chessmesa.play.players import Limit, Player, make_player
+from chessmesa.play.players import INT32_MAX, Limit, Player, make_player
 from chessmesa.play.specs import EngineSpec, parse_spec
 
 _CLOCK_PATTERN = re.compile(r"^(?:(?P<moves>\d+)/)?(?P<base>\d+(?:\.\d*)?)(?:\+(?P<inc>\d+(?:\.\d*)?))?$")
@@ -66,19 +66,17 @@ class TimeControl:
         if text == "spec":
             return cls()
         key, equals, value = text.partition("=")
-        if equals and key in ("movetime", "nodes") and value.isdigit() and int(value) > 0:
+        if equals and key in ("movetime", "nodes") and value.isdigit() and 0 < int(value) <= INT32_MAX:
             return cls(movetime_ms=int(value)) if key == "movetime" else cls(nodes=int(value))
         found = _CLOCK_PATTERN.match(text)
-        if found is None or float(found["base"]) <= 0 or found["moves"] == "0":
+        base_ms, inc_ms = (round(float(found[part] or 0) * 1000) if found else 0 for part in ("base", "inc"))
+        moves = int(found["moves"]) if found and found["moves"] else None
+        if found is None or base_ms <= 0 or moves == 0 or max(base_ms, inc_ms, moves or 0) > INT32_MAX:
             raise ValueError(
                 f"bad time control {text!r}: expected MOVES/SECONDS+INC (40/60+0.6), SECONDS+INC (10+0.1), "
-                "movetime=MS, nodes=N or spec"
+                f"movetime=MS, nodes=N or spec (at most {INT32_MAX} ms or nodes)"
             )
-        return cls(
-            base_ms=round(float(found["base"]) * 1000),
-            inc_ms=round(float(found["inc"] or 0) * 1000),
-            moves=int(found["moves"]) if found["moves"] else None,
-        )
+        return cls(base_ms=base_ms, inc_ms=inc_ms, moves=moves)
 
     @property
     def is_clock(self) -> bool:
@@ -551,8 +549,9 @@ class _Clocks:
     def limit(self, side: chess.Color) -> Limit:
         movestogo = None if self.tc.moves is None else self.tc.moves - self.moves_made[side] % self.tc.moves
         return Limit(
-            wtime_ms=int(self.remaining_ms[chess.WHITE]),
-            btime_ms=int(self.remaining_ms[chess.BLACK]),
+            # increments can take a long game's clock past what UCI's 32-bit times hold
+            wtime_ms=min(int(self.remaining_ms[chess.WHITE]), INT32_MAX),
+            btime_ms=min(int(self.remaining_ms[chess.BLACK]), INT32_MAX),
             winc_ms=self.tc.inc_ms,
             binc_ms=self.tc.inc_ms,
             movestogo=movestogo,
