@@ -61,7 +61,10 @@ def server():
         process.stdin.write(text)
         process.stdin.flush()
 
-    yield Connection(write, process.stdout, process.stderr)
+    connection = Connection(write, process.stdout, process.stderr)
+    connection.send("isready")  # started: the timings below are the protocol's, not start-up's
+    connection.read_until("readyok", timeout=60)
+    yield connection
     process.stdin.close()
     assert process.wait(timeout=10) == 0
 
@@ -106,6 +109,7 @@ def test_garbage_is_reported_on_stderr_and_ignored(server):
         "position fen not/a/fen w - - 0 1": "invalid FEN",
         "position fen 8/8/8/8/8/8/8/8 w - - 0 1": "no white king",
         "position fen 4k3/8/8/8/8/8/8/4K3 w - - 0 99999999999999999999": "99999999999999999999",
+        "position fen 4k3/8/8/8/8/8/8/4K2R w - - 0 10000 moves h1h2 e8e7": "10001 out of range",
         "position": "expected",
         "setoption name NoSuchOption value 3": "NoSuchOption",
         "setoption name Hash value big": "'big'",

@@ -30,8 +30,6 @@ from typing import Callable, TextIO
 import chess
 
 from chessmesa import __version__
-from chessmesa.core import InvalidFenError, parse_fen
-from chessmesa.core.convert import counter_problems
 from chessmesa.play.players import (
     LIMIT_BOUNDS, MATE_CP, Choice, Limit, Player, SearchInfo, UciOption, make_player,
 )
@@ -192,9 +190,12 @@ class _Session:
             if not parsed:  # python-chess reads 0000 as a null move, which no game holds
                 raise UciError(f"illegal move {move!r} in {board.fen()}")
             board.push(parsed)
-        problems = counter_problems(board)
-        if problems:
-            raise UciError(f"position after the moves {board.fen()!r}: {'; '.join(problems)}")
+        if moves:  # they can carry the clocks past their bounds
+            from chessmesa.core.convert import counter_problems
+
+            problems = counter_problems(board)
+            if problems:
+                raise UciError(f"position after the moves {board.fen()!r}: {'; '.join(problems)}")
         self._finish_search()
         self._board = board
 
@@ -360,6 +361,10 @@ def _ponder_suffix(board: chess.Board, choice: Choice) -> str:
 
 
 def _board_from_fen(fen: str) -> chess.Board:
+    # the rules kernel (numba) is loaded only when needed: a server of the random or stockfish
+    # kind starts and answers at once
+    from chessmesa.core import InvalidFenError, parse_fen
+
     try:
         return parse_fen(fen)
     except InvalidFenError as error:
