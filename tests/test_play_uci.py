@@ -12,7 +12,8 @@ import chess
 import chess.engine
 import pytest
 
-from chessmesa.play.players import Choice, Limit, RandomPlayer, SearchInfo, UciOption
+from chessmesa.play.base import Choice, Limit, SearchInfo, UciOption
+from chessmesa.play.players import RandomPlayer
 from chessmesa.play.uci_server import serve
 
 SERVER = [sys.executable, "-m", "chessmesa.play.uci_server"]

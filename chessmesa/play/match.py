@@ -33,7 +33,8 @@ from typing import Callable, Iterator, Sequence
 import chess
 import chess.pgn
 
-from chessmesa.play.players import INT32_MAX, Limit, Player, make_player
+from chessmesa.play.base import INT32_MAX, Limit, Player
+from chessmesa.play.players import make_player
 from chessmesa.play.specs import EngineSpec, parse_spec
 
 _CLOCK_PATTERN = re.compile(r"^(?:(?P<moves>\d+)/)?(?P<base>\d+(?:\.\d*)?)(?:\+(?P<inc>\d+(?:\.\d*)?))?$")

@@ -22,7 +22,7 @@ import chess
 import numpy as np
 
 from chessmesa.core import Position, move_to_chess
-from chessmesa.play.players import Choice, Limit, SearchInfo
+from chessmesa.play.base import Choice, Limit, SearchInfo
 from chessmesa.play.searchers import (
     MctsPlayer, mcts_keys, root_move_codes, search_params, value_to_wdl,
 )
@@ -74,8 +74,7 @@ class PolicyPlayer:
         choice = Choice(move=move, score_cp=value_to_cp(value), wdl=value_to_wdl(value), pv=[move],
                         nodes=1, seconds=time.perf_counter() - start)
         if on_info is not None:
-            on_info(SearchInfo(nodes=1, nps=0, seconds=choice.seconds, score_cp=choice.score_cp,
-                               wdl=choice.wdl, pv=[move]))
+            on_info(SearchInfo.of(choice))
         return choice
 
     def close(self) -> None:

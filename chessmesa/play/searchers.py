@@ -20,10 +20,8 @@ import numpy as np
 from chessmesa.core import Position
 from chessmesa.core import move_to_chess
 from chessmesa.core.convert import match_move
-from chessmesa.play.players import (
-    INT32_MAX, Choice, Limit, SearchInfo, UciOption, allot_time, spec_limit,
-)
-from chessmesa.play.specs import EngineSpec, SpecError, register_kind
+from chessmesa.play.base import INT32_MAX, Choice, Limit, SearchInfo, UciOption, allot_time
+from chessmesa.play.specs import EngineSpec, SpecError, register_kind, spec_limit
 from chessmesa.search.evaluate import best_static_move, quiescence_buffer
 from chessmesa.search import MCTS, SearchParams, SearchResult
 from chessmesa.search.searcher import DEFAULT_MAX_NODES
@@ -80,7 +78,8 @@ def root_move_codes(board: chess.Board, position: Position, limit: Limit) -> lis
     return [match_move(legal, move) for move in limit.allowed_moves(board)]
 
 
-def to_choice(result: SearchResult, board: chess.Board) -> Choice:
+def to_choice(result: SearchResult) -> Choice:
+    """A search result as a player's choice (simulations count as nodes)."""
     return Choice(
         move=chess.Move.from_uci(result.best_move),
         score_cp=result.score_cp,
@@ -124,15 +123,16 @@ class MctsPlayer:
             stop = threading.Event()  # a mate search: until solved, stopped or the tree is full
 
         def report(result: SearchResult) -> None:
-            on_info(_search_info(result))
+            on_info(SearchInfo.of(to_choice(result)))
 
         position = Position.from_board(board)
         result = self.searcher.search(position, sims=sims, movetime_ms=movetime, stop=stop,
                                       on_info=report if on_info is not None else None,
                                       root_moves=root_move_codes(board, position, limit))
+        choice = to_choice(result)
         if on_info is not None:
-            on_info(_search_info(result))
-        return to_choice(result, board)
+            on_info(SearchInfo.of(choice))
+        return choice
 
     def uci_options(self) -> list[UciOption]:
         """Each search parameter as a UCI option (floats as strings: UCI spins are integers), and
@@ -168,17 +168,6 @@ class MctsPlayer:
 
     def close(self) -> None:
         self.searcher = None
-
-
-def _search_info(result: SearchResult) -> SearchInfo:
-    return SearchInfo(
-        nodes=result.sims,
-        nps=int(result.sims / result.seconds) if result.seconds > 0 else 0,
-        seconds=result.seconds,
-        score_cp=result.score_cp,
-        wdl=value_to_wdl(result.root_value),
-        pv=[chess.Move.from_uci(m) for m in result.pv],
-    )
 
 
 class GreedyPlayer:

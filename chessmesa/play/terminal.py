@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.text import Text
 
 from chessmesa.play.match import pgn_game
-from chessmesa.play.players import Limit, Player
+from chessmesa.play.base import Limit, Player
 
 COMMANDS = {
     "undo": "take back your last move (and the engine's reply)",

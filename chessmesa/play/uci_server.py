@@ -30,9 +30,8 @@ from typing import Callable, TextIO
 import chess
 
 from chessmesa import __version__
-from chessmesa.play.players import (
-    LIMIT_BOUNDS, MATE_CP, Choice, Limit, Player, SearchInfo, UciOption, make_player,
-)
+from chessmesa.play.base import LIMIT_BOUNDS, MATE_CP, Choice, Limit, Player, SearchInfo, UciOption
+from chessmesa.play.players import make_player
 from chessmesa.play.specs import SpecError
 
 #: Options every engine shows; accepted and ignored unless the player defines them itself
@@ -240,7 +239,7 @@ class _Session:
                 self._refuse("playing the first legal move instead")
                 line = f"bestmove {_first_move(board, limit)}"
             else:
-                self._send_info(_final_info(choice))
+                self._send_info(SearchInfo.of(choice))
                 line = f"bestmove {choice.move.uci()}" + _ponder_suffix(board, choice)
         if limit.infinite:
             # UCI forbids bestmove before stop during "go infinite", even when the player is done.
@@ -397,11 +396,6 @@ def _option_value(option: UciOption, value: str) -> int | bool | str:
     if option.type == "combo" and value not in option.choices:
         raise UciError(f"option {option.name!r} must be one of {', '.join(option.choices)}, got {value!r}")
     return "" if value == "<empty>" else value
-
-
-def _final_info(choice: Choice) -> SearchInfo:
-    nps = int(choice.nodes / choice.seconds) if choice.seconds > 0 else 0
-    return SearchInfo(choice.nodes, nps, choice.seconds, choice.score_cp, choice.wdl, choice.pv)
 
 
 def _info_line(info: SearchInfo) -> str:
