@@ -23,11 +23,10 @@ import numpy as np
 
 from chessmesa.core import Position, move_to_chess
 from chessmesa.play.base import Choice, Limit, SearchInfo
-from chessmesa.play.searchers import (
-    MctsPlayer, mcts_keys, root_move_codes, search_params, value_to_wdl,
-)
+from chessmesa.play.searchers import MctsPlayer, mcts_keys, root_move_codes, value_to_wdl
 from chessmesa.play.specs import EngineSpec, SpecError, register_kind
-from chessmesa.search.searcher import DEFAULT_MAX_NODES, MCTS, value_to_cp
+from chessmesa.search.options import params_from_options, tree_nodes
+from chessmesa.search.searcher import MCTS, value_to_cp
 
 DEFAULT_BATCH = 16
 _NETWORK_KEYS = {"ckpt": str, "device": str, "threads": int}
@@ -89,9 +88,8 @@ class NetMctsPlayer(MctsPlayer):
         super().__init__(spec, seed)
 
     def _searcher(self, options: dict) -> MCTS:
-        return MCTS(search_params(options), evaluator=self.network,
-                    batch=options.get("batch", DEFAULT_BATCH),
-                    max_nodes=options.get("max_nodes", DEFAULT_MAX_NODES))
+        return MCTS(params_from_options(options), evaluator=self.network,
+                    batch=options.get("batch", DEFAULT_BATCH), max_nodes=tree_nodes(options))
 
     def close(self) -> None:
         super().close()

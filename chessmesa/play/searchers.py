@@ -17,24 +17,19 @@ from typing import Callable
 import chess
 import numpy as np
 
-from chessmesa.core import Position
-from chessmesa.core import move_to_chess
+from chessmesa.core import Position, move_to_chess
 from chessmesa.core.convert import match_move
-from chessmesa.play.base import INT32_MAX, Choice, Limit, SearchInfo, UciOption, allot_time
+from chessmesa.play.base import Choice, Limit, SearchInfo, UciOption, allot_time
 from chessmesa.play.specs import EngineSpec, SpecError, register_kind, spec_limit
+from chessmesa.search import MCTS, SearchResult
 from chessmesa.search.evaluate import best_static_move, quiescence_buffer
-from chessmesa.search import MCTS, SearchParams, SearchResult
-from chessmesa.search.searcher import DEFAULT_MAX_NODES
-from chessmesa.search.tree import NODE_BYTES
+from chessmesa.search.options import (
+    check_sizes, option_types, params_from_options, tree_nodes, uci_options, with_uci_option,
+)
 
 DEFAULT_SIMS = 800
-MB = 2**20
-MAX_TREE_NODES = INT32_MAX  # node indices are int32
-MAX_TREE_MB = MAX_TREE_NODES * NODE_BYTES // MB
-_LIMIT_KEYS = {"sims": int, "movetime": int, "batch": int, "max_nodes": int}
-#: The range of the spec keys that size a search but are no :class:`Limit` field.
-_SIZE_BOUNDS = {"batch": (1, 4096), "max_nodes": (2, MAX_TREE_NODES)}
-_PARAM_TYPES = SearchParams.field_types()
+#: The spec keys of a search's budget (``movetime`` in ms), beside the searcher's own options.
+_LIMIT_KEYS = {"sims": int, "movetime": int}
 
 
 def value_to_wdl(value: float) -> tuple[int, int, int]:
@@ -47,11 +42,6 @@ def value_to_wdl(value: float) -> tuple[int, int, int]:
     win = max(0.0, (1 + value) / 2 - draw / 2)
     win_pm, draw_pm = round(1000 * win), round(1000 * draw)
     return win_pm, draw_pm, 1000 - win_pm - draw_pm
-
-
-def search_params(options: dict) -> SearchParams:
-    """The ``SearchParams`` named by a spec's options (other keys are ignored)."""
-    return SearchParams(**{k: v for k, v in options.items() if k in _PARAM_TYPES})
 
 
 def search_limits(options: dict, limit: Limit, turn: chess.Color) -> tuple[int | None, float | None]:
@@ -99,19 +89,16 @@ class MctsPlayer:
             options["seed"] = seed
         self.name = spec.name or str(spec)
         spec_limit(spec, {"nodes": "sims", "movetime_ms": "movetime"})  # checks their bounds
-        for key, (low, high) in _SIZE_BOUNDS.items():
-            if key in options and not low <= options[key] <= high:
-                raise SpecError(f"bad value {options[key]} for key {key!r} in engine spec "
-                                f"{self.name!r}: expected {low}..{high}")
         self.options = options
         try:
+            check_sizes(options)
             self.searcher = self._searcher(options)
-        except ValueError as error:  # a search parameter out of its range
+        except ValueError as error:  # a size or a search parameter out of its range
             raise SpecError(f"{error} in engine spec {self.name!r}") from None
 
     def _searcher(self, options: dict) -> MCTS:
         """The searcher that ``options`` describe; ValueError for a parameter out of range."""
-        return MCTS(search_params(options), max_nodes=options.get("max_nodes", DEFAULT_MAX_NODES))
+        return MCTS(params_from_options(options), max_nodes=tree_nodes(options))
 
     def new_game(self) -> None:
         self.searcher.reset()
@@ -135,34 +122,12 @@ class MctsPlayer:
         return choice
 
     def uci_options(self) -> list[UciOption]:
-        """Each search parameter as a UCI option (floats as strings: UCI spins are integers), and
-        ``Hash``: the tree's memory cap in MB (``max_nodes`` times the bytes of a node)."""
-        current = search_params(self.options)
-        tree_mb = self.options.get("max_nodes", DEFAULT_MAX_NODES) * NODE_BYTES // MB
-        options = [UciOption("Hash", "spin", tree_mb, 1, MAX_TREE_MB)]
-        for name, kind in _PARAM_TYPES.items():
-            value = getattr(current, name)
-            if kind is bool:
-                options.append(UciOption(name, "check", value))
-            elif kind is int:
-                options.append(UciOption(name, "spin", value, 0, 2**31 - 1))
-            else:
-                options.append(UciOption(name, "string", repr(value)))
-        return options
+        """The searcher's options (:func:`chessmesa.search.options.uci_options`)."""
+        return [UciOption(*fields) for fields in uci_options(self.options)]
 
     def set_option(self, name: str, value) -> None:
         """Set a UCI option; ValueError naming the value when it does not fit (nothing changes)."""
-        if name == "Hash":
-            key, typed = "max_nodes", min(max(int(value) * MB // NODE_BYTES, 2), MAX_TREE_NODES)
-        elif name in _PARAM_TYPES:
-            kind = _PARAM_TYPES[name]
-            try:
-                key, typed = name, kind(float(value)) if kind in (int, float) else kind(value)
-            except ValueError:
-                raise ValueError(f"option {name!r} needs a number, got {value!r}") from None
-        else:
-            raise ValueError(f"unknown option {name!r}")
-        options = {**self.options, key: typed}
+        options = with_uci_option(self.options, name, value)
         self.searcher = self._searcher(options)
         self.options = options
 
@@ -194,8 +159,8 @@ class GreedyPlayer:
 
 
 def mcts_keys() -> dict[str, type]:
-    """The spec keys of the ``mcts`` kind: limits and every search parameter."""
-    return {**_LIMIT_KEYS, **_PARAM_TYPES}
+    """The spec keys of the ``mcts`` kind: its budget and the searcher's options."""
+    return {**_LIMIT_KEYS, **option_types()}
 
 
 register_kind("mcts", MctsPlayer, mcts_keys(),
