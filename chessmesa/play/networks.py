@@ -16,19 +16,21 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
 import chess
 import numpy as np
 
-from chessmesa.core import Position, move_to_chess
-from chessmesa.play.base import Choice, Limit, SearchInfo
+from chessmesa.core import Position, move_to_chess, move_to_uci
+from chessmesa.play.base import Analysis, Choice, Limit, SearchInfo
 from chessmesa.play.searchers import MctsPlayer, mcts_keys, root_move_codes, value_to_wdl
 from chessmesa.play.specs import EngineSpec, SpecError, register_kind
 from chessmesa.search.options import params_from_options, tree_nodes
 from chessmesa.search.searcher import MCTS, value_to_cp
 
 DEFAULT_BATCH = 16
+#: Positions per network call when a ``policy`` player analyses many.
+ANALYSIS_BATCH = 256
 _NETWORK_KEYS = {"ckpt": str, "device": str, "threads": int}
 
 
@@ -75,6 +77,21 @@ class PolicyPlayer:
         if on_info is not None:
             on_info(SearchInfo.of(choice))
         return choice
+
+    def analyse(self, positions: Sequence[Position],
+                progress: Callable[[int], None] = lambda n: None) -> list[Analysis]:
+        """The network's policy and value of each position, :data:`ANALYSIS_BATCH` positions per
+        call (:class:`~chessmesa.play.base.Analyser`); the best move is the policy's argmax."""
+        found = []
+        for start in range(0, len(positions), ANALYSIS_BATCH):
+            chunk = list(positions[start:start + ANALYSIS_BATCH])
+            policies, values = self.network.policy_value(chunk)
+            for position, policy, value in zip(chunk, policies, values):
+                moves = [move_to_uci(int(code)) for code in position.legal_moves()]
+                policy = np.asarray(policy, dtype=float)
+                found.append(Analysis(moves[int(np.argmax(policy))], moves, policy, float(value)))
+            progress(len(chunk))
+        return found
 
     def close(self) -> None:
         self.network = None

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
 import chess
 import numpy as np
 
 from chessmesa.core import Position, move_to_chess
 from chessmesa.core.convert import match_move
-from chessmesa.play.base import Choice, Limit, SearchInfo, UciOption, allot_time
+from chessmesa.core.layout import SIDE, WHITE
+from chessmesa.play.base import Analysis, Choice, Limit, SearchInfo, UciOption, allot_time
 from chessmesa.play.specs import EngineSpec, SpecError, register_kind, spec_limit
 from chessmesa.search import MCTS, SearchResult
 from chessmesa.search.evaluate import best_static_move, quiescence_buffer
@@ -120,6 +121,25 @@ class MctsPlayer:
         if on_info is not None:
             on_info(SearchInfo.of(choice))
         return choice
+
+    def analyse(self, positions: Sequence[Position],
+                progress: Callable[[int], None] = lambda n: None) -> list[Analysis]:
+        """A fresh search of each position at the spec's budget (:class:`~chessmesa.play.base.Analyser`):
+        its root policy (:meth:`~chessmesa.search.SearchResult.root_policy`) and value.
+
+        >>> from chessmesa.play.players import make_player
+        >>> [analysis] = make_player("mcts:sims=32").analyse([Position()])
+        >>> len(analysis.moves) == len(analysis.policy) == 20
+        True
+        """
+        found = []
+        for position in positions:
+            sims, movetime = search_limits(self.options, Limit(), int(position.st[SIDE]) == WHITE)
+            result = self.searcher.search(position, sims=sims, movetime_ms=movetime, reuse=False)
+            found.append(Analysis(result.best_move, list(result.moves), result.root_policy(),
+                                  float(result.root_value)))
+            progress(1)
+        return found
 
     def uci_options(self) -> list[UciOption]:
         """The searcher's options (:func:`chessmesa.search.options.uci_options`)."""

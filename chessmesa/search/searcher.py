@@ -104,6 +104,21 @@ class SearchResult:
         """The root value as centipawns (see ``value_to_cp``)."""
         return value_to_cp(self.root_value)
 
+    def root_policy(self) -> np.ndarray:
+        """The search's policy over ``moves``: the improved policy under Gumbel, else the visit
+        shares; all on the best move when the solver proved the root before any visit.
+
+        >>> result = MCTS().search(Position(), sims=10)
+        >>> bool(abs(result.root_policy().sum() - 1) < 1e-6), len(result.root_policy())
+        (True, 20)
+        """
+        if self.improved_policy is not None:
+            return np.asarray(self.improved_policy, dtype=float)
+        visits = self.visits.astype(float)
+        if visits.sum() > 0:
+            return visits / visits.sum()
+        return (np.arange(len(self.moves)) == self.moves.index(self.best_move)).astype(float)
+
     def to_dict(self) -> dict:
         data = {k: getattr(self, k) for k in (
             "best_move", "moves", "root_value", "pv", "nodes", "sims", "seconds", "stop_reason",
