@@ -10,7 +10,7 @@ import chess
 import pytest
 from rich.console import Console
 
-from chessmesa.play.match import Adjudication, TimeControl, play_game
+from chessmesa.play.game import Adjudication, TimeControl, play_game
 from chessmesa.play.players import Choice, Limit, make_player
 from chessmesa.play.terminal import play_game as play_in_terminal
 from chessmesa.search import MCTS

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from chessmesa.play.match import TimeControl
+from chessmesa.play.game import TimeControl
 from chessmesa.play.base import INT32_MAX, Limit
 from chessmesa.play.players import make_player
 from chessmesa.play.specs import SpecError

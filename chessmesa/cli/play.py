@@ -11,7 +11,7 @@ from chessmesa.cli.support import BadInput, console, make_cli_player, print_json
 
 
 def _adjudication(claim_draws, max_moves, resign_cp, draw_cp):
-    from chessmesa.play.match import Adjudication
+    from chessmesa.play.game import Adjudication
 
     return Adjudication(claim_draws=claim_draws, max_moves=max_moves, resign_cp=resign_cp,
                         draw_cp=draw_cp)
@@ -55,7 +55,8 @@ def match_options(function):
 
 def _check_match_inputs(specs, tc: str, openings: str | None) -> None:
     """Fail on a bad spec, time control or openings file before any game starts."""
-    from chessmesa.play.match import TimeControl, load_openings
+    from chessmesa.play.game import TimeControl
+    from chessmesa.play.match import load_openings
 
     for spec in specs:
         make_cli_player(spec).close()

@@ -8,11 +8,10 @@ entry points and are imported on their own.
 from chessmesa.play.base import Analyser, Analysis, Choice, Limit, Player, SearchInfo, UciOption, allot_time
 from chessmesa.play.specs import EngineSpec, KindInfo, SpecError, parse_spec, register_kind, registered_kinds
 from chessmesa.play.players import make_player
+from chessmesa.play.game import Adjudication, TimeControl
 from chessmesa.play.match import (
-    Adjudication,
     GameRecord,
     MatchResult,
-    TimeControl,
     TournamentResult,
     load_openings,
     run_gauntlet,

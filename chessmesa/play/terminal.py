@@ -24,7 +24,7 @@ import chess.pgn
 from rich.console import Console
 from rich.text import Text
 
-from chessmesa.play.match import pgn_game
+from chessmesa.play.game import pgn_game
 from chessmesa.play.base import Limit, Player
 
 COMMANDS = {
