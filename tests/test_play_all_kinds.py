@@ -7,7 +7,7 @@ import chess
 import chess.pgn
 
 from chessmesa.play.match import Adjudication, run_round_robin
-from chessmesa.play.players import find_stockfish
+from chessmesa.play.external import find_stockfish
 
 
 def test_every_pair_of_kinds_plays_legal_games(tmp_path):

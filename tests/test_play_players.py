@@ -7,7 +7,8 @@ import time
 import chess
 import pytest
 
-from chessmesa.play.players import SAFETY_MARGIN_MS, Limit, Player, SearchInfo, allot_time, make_player
+from chessmesa.play.base import SAFETY_MARGIN_MS, Limit, Player, SearchInfo, allot_time
+from chessmesa.play.players import make_player
 
 needs_stockfish = pytest.mark.skipif(
     shutil.which("stockfish") is None and shutil.which("stockfish", path="/usr/games") is None,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from chessmesa.play import players
+from chessmesa.play import external
 from chessmesa.play.players import RandomPlayer, make_player
 from chessmesa.play.specs import ANY, EngineSpec, SpecError, parse_spec, register_kind, registered_kinds
 
@@ -121,7 +121,7 @@ def test_engine_names_resolve_to_files():
 
 
 def test_missing_stockfish_binary_says_how_to_install(monkeypatch):
-    monkeypatch.setattr(players.shutil, "which", lambda *args, **kwargs: None)
+    monkeypatch.setattr(external.shutil, "which", lambda *args, **kwargs: None)
     with pytest.raises(SpecError, match="apt-get install stockfish"):
         make_player("stockfish:nodes=1")
 

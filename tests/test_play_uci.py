@@ -12,7 +12,8 @@ import chess
 import chess.engine
 import pytest
 
-from chessmesa.play.players import Choice, Limit, RandomPlayer, SearchInfo, UciOption
+from chessmesa.play.base import Choice, Limit, SearchInfo, UciOption
+from chessmesa.play.players import RandomPlayer
 from chessmesa.play.uci_server import serve
 
 SERVER = [sys.executable, "-m", "chessmesa.play.uci_server"]
@@ -61,7 +62,10 @@ def server():
         process.stdin.write(text)
         process.stdin.flush()
 
-    yield Connection(write, process.stdout, process.stderr)
+    connection = Connection(write, process.stdout, process.stderr)
+    connection.send("isready")  # started: the timings below are the protocol's, not start-up's
+    connection.read_until("readyok", timeout=60)
+    yield connection
     process.stdin.close()
     assert process.wait(timeout=10) == 0
 
@@ -102,11 +106,12 @@ def test_garbage_is_reported_on_stderr_and_ignored(server):
     garbage = {
         "xyzzy": "xyzzy",
         "position startpos moves e2e5": "e2e5",
-        "position fen not/a/fen w - - 0 1": "bad FEN",
-        "position fen 8/8/8/8/8/8/8/8 w - - 0 1": "impossible position",
+        "position startpos moves 0000": "'0000'",
+        "position fen not/a/fen w - - 0 1": "invalid FEN",
+        "position fen 8/8/8/8/8/8/8/8 w - - 0 1": "no white king",
+        "position fen 4k3/8/8/8/8/8/8/4K3 w - - 0 99999999999999999999": "99999999999999999999",
+        "position fen 4k3/8/8/8/8/8/8/4K2R w - - 0 10000 moves h1h2 e8e7": "10001 out of range",
         "position": "expected",
-        "go nodes lots": "'lots'",
-        "go sideways": "'sideways'",
         "setoption name NoSuchOption value 3": "NoSuchOption",
         "setoption name Hash value big": "'big'",
         "setoption Hash": "expected",
@@ -115,6 +120,13 @@ def test_garbage_is_reported_on_stderr_and_ignored(server):
         server.send(command)
         error = server.error()
         assert error.startswith("error:") and expected in error, (command, error)
+        assert error.count("\n") == 0
+    # a go that cannot be used as it stands still moves, after saying what it left out
+    for command, expected in {"go nodes lots": "'lots'", "go sideways": "'sideways'"}.items():
+        server.send(command)
+        assert expected in server.error()
+        lines = server.read_until("bestmove")
+        assert lines[0].startswith("info string") and expected in lines[0]
     server.send("position startpos moves e2e4", "isready", "go nodes 1")
     lines = server.read_until("bestmove")
     assert "readyok" in lines

@@ -29,7 +29,8 @@ import pyarrow.compute as pc
 
 from chessmesa.core import Position, move_to_uci
 from chessmesa.datasets.split import RULE, SPLITS, TRAIN, VALIDATION, game_keys, key_fraction
-from chessmesa.datasets.targets import row_targets, search_distribution
+from chessmesa.datasets.targets import row_targets
+from chessmesa.search.shares import root_policy
 
 #: The dataset columns the labels are built from (and ``improved_policy`` under Gumbel).
 LABEL_COLUMNS = ("position_id", "fen", "budget", "moves", "visits", "q", "root_value", "best_move", "pv",
@@ -209,7 +210,7 @@ def _grouped(table: pa.Table, reference: int | None) -> list[LabelledPosition]:
         visits = targets.visits[row, :count]
         best = int(targets.best[row])
         label = Label(int(columns["budget"][row]),
-                      search_distribution(visits, None if improved is None else improved[row], best),
+                      root_policy(visits, None if improved is None else improved[row], best),
                       best, columns["best_move"][row], float(targets.root_value[row]),
                       list(columns["pv"][row] or []), targets.q[row, :count].astype(float), visits > 0)
         if label.budget == reference:

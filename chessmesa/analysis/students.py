@@ -1,10 +1,11 @@
 """Students: any engine spec seen as a move distribution, to compare with the searcher's labels.
 
-What a student can tell depends on its kind:
+What a student can tell depends on its player:
 
-- ``mcts`` and ``netmcts`` (players with a ``searcher``): the root policy of one search per
-  position (the visit shares, or the Gumbel improved policy) and its root value;
-- ``policy``: the network's policy and value, evaluated in batches without any search;
+- players that analyse (:class:`~chessmesa.play.base.Analyser`: ``mcts``, ``netmcts``,
+  ``policy``): a root policy and a value per position; for the searchers the root policy of one
+  fresh search (the visit shares, or the Gumbel improved policy), for ``policy`` the network's own,
+  evaluated in batches without any search;
 - every other engine (``stockfish``, ``greedy``, ``random``, ``uci``): only its chosen move.
 
 >>> student = make_student("mcts:sims=32")
@@ -23,13 +24,8 @@ import numpy as np
 
 from chessmesa.analysis.labels import LabelSet
 from chessmesa.core import Position, move_to_uci
-from chessmesa.datasets.targets import search_distribution
-from chessmesa.play.players import Limit, Player, make_player
-from chessmesa.play.searchers import search_limits
-from chessmesa.play.specs import parse_spec
-
-#: Positions per network call for ``policy`` students.
-NETWORK_BATCH = 256
+from chessmesa.play.base import Analyser, Limit, Player
+from chessmesa.play.players import make_player
 
 
 @dataclass(frozen=True)
@@ -62,84 +58,51 @@ def _uci_moves(position: Position) -> list[str]:
 
 
 def search_policy(result) -> np.ndarray:
-    """A search's root policy, as the teacher contract reads labels."""
-    return search_distribution(result.visits, result.improved_policy, result.moves.index(result.best_move))
+    """A search's root policy, as the students of searching players give it."""
+    return result.root_policy()
 
 
 class _PlayerStudent:
-    """A student that answers through its player, one position at a time."""
+    """A student that answers through its player."""
 
     def __init__(self, player: Player):
         self.name = player.name
         self._player = player
 
-    def evaluate(self, positions, progress=lambda n: None):
-        outputs = []
-        for position in positions:
-            outputs.append(self._answer(position))
-            progress(1)
-        return outputs
-
     def close(self) -> None:
         self._player.close()
 
 
-class SearchStudent(_PlayerStudent):
-    """A searching player (``mcts``, ``netmcts``): one fresh search per position, its spec's budget."""
+class AnalysisStudent(_PlayerStudent):
+    """A player that analyses (``mcts``, ``netmcts``, ``policy``): its root policy and value."""
 
-    def _answer(self, position) -> StudentOutput:
-        sims, movetime = search_limits(self._player.options, Limit(), position.to_board().turn)
-        result = self._player.searcher.search(position, sims=sims, movetime_ms=movetime, reuse=False)
-        return StudentOutput(result.best_move, list(result.moves), search_policy(result),
-                             float(result.root_value))
+    def evaluate(self, positions, progress=lambda n: None):
+        return [StudentOutput(analysis.best_move, analysis.moves, analysis.policy, analysis.value)
+                for analysis in self._player.analyse(positions, progress)]
 
 
 class MoveStudent(_PlayerStudent):
     """An engine that only names its move (Stockfish, greedy, random, any UCI engine)."""
 
-    def _answer(self, position) -> StudentOutput:
-        self._player.new_game()
-        move = self._player.choose(position.to_board(), Limit()).move.uci()
-        return StudentOutput(move, _uci_moves(position), None)
-
-
-class NetworkStudent:
-    """A network's raw policy and value, batched: the ``policy`` kind without its argmax player."""
-
-    def __init__(self, network, name: str, batch: int = NETWORK_BATCH):
-        self.name = name
-        self._network = network
-        self._batch = batch
-
     def evaluate(self, positions, progress=lambda n: None):
         outputs = []
-        for start in range(0, len(positions), self._batch):
-            chunk = list(positions[start:start + self._batch])
-            policies, values = self._network.policy_value(chunk)
-            for position, policy, value in zip(chunk, policies, values):
-                moves = _uci_moves(position)
-                policy = np.asarray(policy, dtype=float)
-                outputs.append(StudentOutput(moves[int(np.argmax(policy))], moves, policy, float(value)))
-            progress(len(chunk))
+        for position in positions:
+            self._player.new_game()
+            move = self._player.choose(position.to_board(), Limit()).move.uci()
+            outputs.append(StudentOutput(move, _uci_moves(position), None))
+            progress(1)
         return outputs
-
-    def close(self) -> None:
-        self._network = None
 
 
 def make_student(spec: str, seed: int | None = None) -> Student:
     """The student an engine spec names; ValueError (a ``SpecError``) for a bad spec.
 
-    ``policy:ckpt=PATH`` loads the network itself (batched evaluation; ``device`` and ``threads``
-    as for the player); any other spec builds its player and asks it position by position.
+    The spec's player answers: through its analysis when it has one (``policy:ckpt=PATH``
+    batched, ``device`` and ``threads`` as for the player), else position by position with the
+    move it chooses.
     """
-    parsed = parse_spec(spec)
-    if parsed.kind == "policy":
-        from chessmesa.play.networks import load_spec_network
-
-        return NetworkStudent(load_spec_network(parsed), parsed.name)
-    player = make_player(parsed, seed=seed)
-    return SearchStudent(player) if getattr(player, "searcher", None) is not None else MoveStudent(player)
+    player = make_player(spec, seed=seed)
+    return AnalysisStudent(player) if isinstance(player, Analyser) else MoveStudent(player)
 
 
 def student_answers(spec: str, labels: LabelSet, seed: int | None = None,

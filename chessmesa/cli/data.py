@@ -137,8 +137,8 @@ def _config(out: Path, resume: bool, options: dict):
 
 def _search_params(engine: str):
     """The label search's parameters from an ``mcts`` engine spec."""
-    from chessmesa.play.searchers import search_params
     from chessmesa.play.specs import SpecError, parse_spec
+    from chessmesa.search.options import params_from_options
 
     try:
         spec = parse_spec(engine)
@@ -149,7 +149,10 @@ def _search_params(engine: str):
     owned = sorted(set(spec.options) & set(_OWNED_KEYS))
     if owned:
         raise BadInput(f"--engine {engine!r}: set {owned[0]} with {_OWNED_KEYS[owned[0]]}, not in the spec")
-    return search_params(spec.options)
+    try:
+        return params_from_options(spec.options)
+    except ValueError as error:  # a parameter out of its range
+        raise BadInput(f"--engine {engine!r}: {error}") from None
 
 
 def _print_report(report) -> None:

@@ -10,10 +10,17 @@ from chessmesa.cli import main
 from chessmesa.cli.support import BadInput, console, make_cli_player, print_json, progress_bar
 
 
-def _adjudication(max_moves, resign_cp, draw_cp):
-    from chessmesa.play.match import Adjudication
+def _adjudication(claim_draws, max_moves, resign_cp, draw_cp):
+    from chessmesa.play.game import Adjudication
 
-    return Adjudication(max_moves=max_moves, resign_cp=resign_cp, draw_cp=draw_cp)
+    return Adjudication(claim_draws=claim_draws, max_moves=max_moves, resign_cp=resign_cp,
+                        draw_cp=draw_cp)
+
+
+_claim_draws_option = click.option(
+    "--claim-draws/--no-claim-draws", default=True, show_default=True,
+    help="End the game in a draw as soon as one can be claimed (threefold repetition, fifty "
+         "moves); without, play on until the game ends by itself (fivefold, 75 moves).")
 
 
 def _games_progress(total: int, enabled: bool):
@@ -29,6 +36,7 @@ _match_options = [
                  help="EPD/FEN or PGN openings, each played twice with colours swapped."),
     click.option("--concurrency", type=click.IntRange(1), default=1, show_default=True,
                  help="Games played in parallel (worker processes)."),
+    _claim_draws_option,
     click.option("--max-moves", type=click.IntRange(1), default=200, show_default=True,
                  help="Adjudicate a draw after this many moves."),
     click.option("--resign-cp", type=click.IntRange(1), help="Adjudicate a loss beyond this score."),
@@ -47,7 +55,8 @@ def match_options(function):
 
 def _check_match_inputs(specs, tc: str, openings: str | None) -> None:
     """Fail on a bad spec, time control or openings file before any game starts."""
-    from chessmesa.play.match import TimeControl, load_openings
+    from chessmesa.play.game import TimeControl
+    from chessmesa.play.match import load_openings
 
     for spec in specs:
         make_cli_player(spec).close()
@@ -78,8 +87,8 @@ def _parse_sprt(text: str | None):
 @click.option("--games", type=click.IntRange(1), required=True, help="Games to play (pairs of two).")
 @click.option("--sprt", help="Stop early by a pentanomial SPRT: 'elo0=0 elo1=10 alpha=0.05 beta=0.05'.")
 @match_options
-def match(spec_a, spec_b, games, sprt, tc, openings, concurrency, max_moves, resign_cp, draw_cp,
-          pgn_out, seed, as_json):
+def match(spec_a, spec_b, games, sprt, tc, openings, concurrency, claim_draws, max_moves, resign_cp,
+          draw_cp, pgn_out, seed, as_json):
     """Play SPEC_A against SPEC_B and report W/D/L, pentanomial pairs, Elo with a 95% interval.
 
     \b
@@ -102,7 +111,7 @@ def match(spec_a, spec_b, games, sprt, tc, openings, concurrency, max_moves, res
         with _games_progress(games, not as_json) as advance:
             result = run_match(spec_a, spec_b, games, openings=openings, tc=tc,
                                concurrency=concurrency,
-                               adjudication=_adjudication(max_moves, resign_cp, draw_cp),
+                               adjudication=_adjudication(claim_draws, max_moves, resign_cp, draw_cp),
                                seed=seed, pgn_out=pgn_out, progress=lambda game, _: advance(),
                                should_stop=decided)
     except ValueError as error:
@@ -126,7 +135,7 @@ def match(spec_a, spec_b, games, sprt, tc, openings, concurrency, max_moves, res
 @click.option("--anchor-elo", type=float, default=0.0, show_default=True)
 @match_options
 def tournament(specs, games_per_pair, gauntlet, anchor, anchor_elo, tc, openings, concurrency,
-               max_moves, resign_cp, draw_cp, pgn_out, seed, as_json):
+               claim_draws, max_moves, resign_cp, draw_cp, pgn_out, seed, as_json):
     """Round robin (or gauntlet) with Bradley-Terry ratings and bootstrap 95% intervals.
 
     \b
@@ -144,7 +153,8 @@ def tournament(specs, games_per_pair, gauntlet, anchor, anchor_elo, tc, openings
         with _games_progress(pairings * games_per_pair, not as_json) as advance:
             result = runner(list(specs), games_per_pair, openings=openings, tc=tc,
                             concurrency=concurrency,
-                            adjudication=_adjudication(max_moves, resign_cp, draw_cp), seed=seed,
+                            adjudication=_adjudication(claim_draws, max_moves, resign_cp, draw_cp),
+                            seed=seed,
                             pgn_out=pgn_out, progress=lambda game, _: advance())
         rows = tournament_ratings(result, anchor=anchor, anchor_rating=anchor_elo, seed=seed)
     except ValueError as error:
@@ -175,11 +185,13 @@ def uci(spec):
 @click.option("--color", type=click.Choice(["white", "black"]), default="white", show_default=True)
 @click.option("--pgn-out", type=click.Path(dir_okay=False), default="game.pgn", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-def play(spec, color, pgn_out, seed):
+@_claim_draws_option
+def play(spec, color, pgn_out, seed, claim_draws):
     """Play against an engine in the terminal (SAN or UCI moves; undo, hint, resign, draw, help)."""
     import chess
 
     from chessmesa.play.terminal import play_game
 
     player = make_cli_player(spec, seed)
-    play_game(player, chess.WHITE if color == "white" else chess.BLACK, sys.stdin, console, pgn_out)
+    play_game(player, chess.WHITE if color == "white" else chess.BLACK, sys.stdin, console, pgn_out,
+              claim_draws=claim_draws)

@@ -7,11 +7,13 @@ import click
 from chessmesa.cli import main
 from chessmesa.cli.support import BadInput, console, load_position, make_cli_player, print_json, progress_bar
 
+INT32_MAX = 2**31 - 1  # chessmesa.play.players.INT32_MAX, without importing play at start-up
+
 
 @main.command()
 @click.argument("fen", nargs=-1)
-@click.option("--sims", type=click.IntRange(1), help="Simulations (nodes) to search.")
-@click.option("--movetime", type=click.IntRange(1), help="Milliseconds to search.")
+@click.option("--sims", type=click.IntRange(1, INT32_MAX), help="Simulations (nodes) to search.")
+@click.option("--movetime", type=click.IntRange(1, INT32_MAX), help="Milliseconds to search.")
 @click.option("--engine", "spec", default="mcts", show_default=True, help="Engine spec.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--top", type=click.IntRange(1), default=10, show_default=True,
@@ -56,14 +58,20 @@ def search(fen, sims, movetime, spec, seed, top, as_json):
     console.print(f"{result.sims:,} simulations, {result.nodes:,} nodes in {result.seconds:.3f} s "
                   f"({nps:,.0f} sims/s); stop: {result.stop_reason}"
                   + (f"; proven {result.proven}" if result.proven else ""))
+    if result.status in ("fifty_moves", "threefold_repetition"):
+        console.print(f"a draw can be claimed here ({result.status.replace('_', ' ')}); "
+                      "the move is the search's all the same")
+    elif result.status != "ongoing" and result.best_move is not None:
+        console.print(f"the game is over here ({result.status.replace('_', ' ')}); the move is "
+                      "for playing on")
 
 
 @main.command()
 @click.option("--epd", "epd_file", required=True, type=click.Path(dir_okay=False),
               help="EPD suite with bm/am operations.")
 @click.option("--engine", "spec", required=True, help="Engine spec, e.g. mcts:sims=1000.")
-@click.option("--sims", type=click.IntRange(1), help="Simulations per position (else the spec's).")
-@click.option("--movetime", type=click.IntRange(1), help="Milliseconds per position.")
+@click.option("--sims", type=click.IntRange(1, INT32_MAX), help="Simulations per position (else the spec's).")
+@click.option("--movetime", type=click.IntRange(1, INT32_MAX), help="Milliseconds per position.")
 @click.option("--limit", "max_positions", type=click.IntRange(1), help="Only the first N positions.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")

@@ -22,16 +22,18 @@ from chessmesa.core.convert import (
     IllegalMoveError, arrays_from_board, fen_from_arrays, match_move, move_from_chess,
     move_to_chess, parse_fen,
 )
-from chessmesa.core.layout import (
-    EP, EP_CAPTURE, HASH, HIST, MAX_MOVES, MAX_PLY, NO_SQUARE, PLY, U_MOVE, UNDO, UNDO_SIZE,
-)
+from chessmesa.core.layout import HASH, HIST, MAX_MOVES, MAX_PLY, PLY, U_MOVE, UNDO, UNDO_SIZE
 from chessmesa.core.movegen import in_check, legal_moves
 from chessmesa.core.position import make_move, unmake_move
-from chessmesa.core.status import STATUS_NAMES, position_status, repetition_count
+from chessmesa.core.status import (
+    ONGOING, STATUS_NAMES, game_over, position_status, repetition_count,
+)
 from chessmesa.core.tables import get_tables
 
-# history deeper than the fifty-move window can never repeat, so conversion keeps at most this much
-_HISTORY_KEPT = 100
+# Conversion keeps every move since the last capture or pawn move (no older position can repeat),
+# up to half the undo stack, leaving the other half to the search. The 75-move rule ends a game
+# 150 such moves on, so this covers every game that has not ended.
+_HISTORY_KEPT = MAX_PLY // 2
 
 
 class Position:
@@ -49,6 +51,9 @@ class Position:
         >>> for uci in ["g1f3", "g8f6", "f3g1", "f6g8"]: _ = board.push_uci(uci)
         >>> Position.from_board(board).repetitions()
         2
+
+        Raises InvalidFenError when the board's clocks are out of bounds
+        (``chessmesa.core.convert.counter_problems``).
         """
         kept = min(len(board.move_stack), board.halfmove_clock, _HISTORY_KEPT)
         start = board.copy(stack=kept)
@@ -122,17 +127,29 @@ class Position:
         return int(repetition_count(self.bb, self.st))
 
     def status(self) -> str:
-        """``ongoing``, ``checkmate``, ``stalemate``, ``insufficient_material``, ``fifty_moves``
-        or ``threefold_repetition``."""
+        """``ongoing``, ``checkmate``, ``stalemate``, ``insufficient_material``,
+        ``seventyfive_moves``, ``fivefold_repetition``, or a draw that can be claimed:
+        ``fifty_moves``, ``threefold_repetition`` (see ``chessmesa.core.status``)."""
+        return STATUS_NAMES[self._status_code()]
+
+    def is_game_over(self, claim_draw: bool = False) -> bool:
+        """Whether the game has ended, as python-chess's ``Board.is_game_over``: by itself, or
+        also by a draw that can be claimed when ``claim_draw``.
+
+        >>> position = Position("4k3/8/8/8/8/8/8/4KR2 w - - 100 80")
+        >>> position.is_game_over(), position.is_game_over(claim_draw=True)
+        (False, True)
+        """
+        code = self._status_code()
+        return code != ONGOING if claim_draw else bool(game_over(code))
+
+    def _status_code(self) -> int:
         code, _ = position_status(self.bb, self.st, self.tables, np.empty(MAX_MOVES, np.int64))
-        return STATUS_NAMES[code]
+        return int(code)
 
     def fen(self) -> str:
         """The FEN; like python-chess, the en passant square only when the capture is legal."""
-        ep_legal = self.st[EP] != NO_SQUARE and any(
-            (int(m) >> 12) == EP_CAPTURE for m in self.legal_moves()
-        )
-        return fen_from_arrays(self.st, ep_legal)
+        return fen_from_arrays(self.st)
 
     def to_board(self) -> chess.Board:
         """A python-chess board of this position and its history."""

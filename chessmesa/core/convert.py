@@ -44,6 +44,12 @@ _STATUS_MESSAGES = {
 
 _CASTLING_BITS = ((chess.BB_H1, WK), (chess.BB_A1, WQ), (chess.BB_H8, BK), (chess.BB_A8, BQ))
 
+#: The largest full-move number accepted: the 75-move rule ends every game before move 8,850,
+#: and the bound keeps a position's ply (twice the move number) within 16 bits.
+MAX_FULLMOVE = 10_000
+#: The largest half-move clock accepted: no game of ``MAX_FULLMOVE`` moves holds more half-moves.
+MAX_HALFMOVE_CLOCK = 2 * MAX_FULLMOVE
+
 
 def parse_fen(fen: str) -> chess.Board:
     """Read and check a FEN (4 to 6 fields; missing clocks default to ``0 1``).
@@ -68,6 +74,7 @@ def parse_fen(fen: str) -> chess.Board:
         raise InvalidFenError(f"invalid FEN {fen!r}: {reason}") from None
     status = board.status()
     problems = [text for flag, text in _STATUS_MESSAGES.items() if status & flag]
+    problems += counter_problems(board)
     if problems:
         raise InvalidFenError(f"invalid FEN {fen!r}: {'; '.join(problems)}")
     return board
@@ -99,10 +106,32 @@ def fen_from_line(line: str) -> str:
     return fen
 
 
+def counter_problems(board: chess.Board) -> list[str]:
+    """What is wrong with the board's half-move clock and full-move number: both must fit the
+    bounds of a real game (:data:`MAX_HALFMOVE_CLOCK`, :data:`MAX_FULLMOVE`), which python-chess
+    does not check and the int64 arrays could not always hold.
+
+    >>> counter_problems(chess.Board("4k3/8/8/8/8/8/8/4K3 w - - 0 99999999999999999999"))
+    ['full-move number 99999999999999999999 out of range 1..10000']
+    """
+    problems = []
+    if not 0 <= board.halfmove_clock <= MAX_HALFMOVE_CLOCK:
+        problems.append(f"half-move clock {board.halfmove_clock} out of range 0..{MAX_HALFMOVE_CLOCK}")
+    if not 1 <= board.fullmove_number <= MAX_FULLMOVE:
+        problems.append(f"full-move number {board.fullmove_number} out of range 1..{MAX_FULLMOVE}")
+    return problems
+
+
 def arrays_from_board(board: chess.Board) -> tuple[np.ndarray, np.ndarray]:
-    """The ``(bb, st)`` arrays of the board's current position, without history."""
+    """The ``(bb, st)`` arrays of the board's current position, without history.
+
+    Raises InvalidFenError when the board's clocks are out of bounds (see ``counter_problems``).
+    """
     from chessmesa.core.tables import get_tables
 
+    problems = counter_problems(board)
+    if problems:
+        raise InvalidFenError(f"invalid position {board.fen()!r}: {'; '.join(problems)}")
     bb = np.zeros(BB_SIZE, dtype=np.uint64)
     st = np.zeros(ST_SIZE, dtype=np.int64)
     for square, piece in board.piece_map().items():
@@ -111,7 +140,7 @@ def arrays_from_board(board: chess.Board) -> tuple[np.ndarray, np.ndarray]:
     st[SIDE] = WHITE if board.turn == chess.WHITE else BLACK
     st[CASTLING] = sum(bit for rook, bit in _CASTLING_BITS if board.castling_rights & rook)
     st[EP] = NO_SQUARE
-    if board.ep_square is not None and board.has_pseudo_legal_en_passant():
+    if board.has_legal_en_passant():  # as in the FEN (see chessmesa.core.layout)
         st[EP] = board.ep_square
     st[HALFMOVE] = board.halfmove_clock
     st[FULLMOVE] = board.fullmove_number
@@ -139,12 +168,12 @@ def board_fen_from_arrays(st: np.ndarray) -> str:
     return placement
 
 
-def fen_from_arrays(st: np.ndarray, ep_legal: bool) -> str:
-    """The full FEN; the en passant square is written only when ``ep_legal`` (python-chess's
-    default), which the caller decides from the legal moves."""
+def fen_from_arrays(st: np.ndarray) -> str:
+    """The full FEN (the arrays hold an en passant square only when the capture is legal, which
+    is also when python-chess writes it)."""
     rights, ep_square = int(st[CASTLING]), int(st[EP])
     castling = "".join(symbol for symbol, bit in zip("KQkq", (WK, WQ, BK, BQ)) if rights & bit) or "-"
-    ep = chess.SQUARE_NAMES[ep_square] if ep_legal and ep_square != NO_SQUARE else "-"
+    ep = chess.SQUARE_NAMES[ep_square] if ep_square != NO_SQUARE else "-"
     side = "w" if st[SIDE] == WHITE else "b"
     return (f"{board_fen_from_arrays(st)} {side} {castling} {ep} {int(st[HALFMOVE])} "
             f"{int(st[FULLMOVE])}")

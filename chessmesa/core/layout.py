@@ -8,7 +8,7 @@ the disk cache works across processes (no jitclass):
 ==============  ==========================================================================
 ``bb[0..5]``    pieces by type: ``bb[PAWN - 1]`` ... ``bb[KING - 1]`` (both colours)
 ``bb[6], [7]``  pieces by colour: ``bb[COLOR_BB + WHITE]``, ``bb[COLOR_BB + BLACK]``
-``bb[HASH]``    Polyglot Zobrist hash of the position (equals ``chess.polyglot.zobrist_hash``)
+``bb[HASH]``    Polyglot Zobrist hash of the position (``chess.polyglot.zobrist_hash`` of its FEN)
 ``bb[HIST+i]``  hash of the position before the i-th move on the undo stack (for repetitions)
 ==============  ==========================================================================
 
@@ -17,8 +17,12 @@ the disk cache works across processes (no jitclass):
 =================  ======================================================================
 ``st[SIDE]``       side to move, ``WHITE = 0`` or ``BLACK = 1``
 ``st[CASTLING]``   castling rights, bits ``WK | WQ | BK | BQ``
-``st[EP]``         en passant target square, or ``NO_SQUARE``; set only when a pawn of the side
-                   to move attacks it (Polyglot's rule, so the hash needs no further test)
+``st[EP]``         en passant target square, or ``NO_SQUARE``; set only when the capture is
+                   legal, as python-chess's FEN and repetition rules have it (the same position
+                   has the same moves). Polyglot hashes the square in whenever a pawn attacks it,
+                   legal or not, so ``chess.polyglot.zobrist_hash(board)`` differs from
+                   ``bb[HASH]`` only on a board whose en passant capture is illegal: a pinned
+                   pawn, or a check the capture does not answer
 ``st[HALFMOVE]``   half-move clock for the fifty-move rule
 ``st[FULLMOVE]``   full-move number
 ``st[PLY]``        number of moves on the undo stack (the game history kept for repetitions)

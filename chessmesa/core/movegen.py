@@ -15,7 +15,7 @@ from chessmesa.core.layout import (
     KING_CASTLE, KNIGHT, MAX_MOVES, NO_SQUARE, PAWN, PROMOTION, QUEEN, QUEEN_CASTLE, ROOK,
     SIDE, WHITE, WK, WQ, ZERO,
 )
-from chessmesa.core.position import attackers_to, king_square
+from chessmesa.core.position import attackers_to, en_passant_capturers, king_square
 from chessmesa.core.tables import (
     between, bishop_attacks, king_attacks, knight_attacks, line, pawn_attacks, rook_attacks,
 )
@@ -215,18 +215,11 @@ def _pawn_moves(bb, st, t, moves, n, us, occupied, allowed, pushes, pinned, king
 
     ep_sq = st[EP]
     if ep_sq != NO_SQUARE:
-        captured_sq = ep_sq ^ 8
-        capturers = pawn_attacks(t, 1 - us, ep_sq) & pawns
+        capturers = en_passant_capturers(bb, t, us, ep_sq)
         while capturers:
-            from_sq = lsb(capturers)
+            moves[n] = lsb(capturers) | (ep_sq << 6) | (EP_CAPTURE << 12)
+            n += 1
             capturers = clear_lsb(capturers)
-            # test the position after the capture itself: covers pins, the horizontal pin through
-            # both pawns, and checks that the capture does not answer
-            after = occupied ^ square_bb(from_sq) ^ square_bb(captured_sq) | square_bb(ep_sq)
-            attackers = attackers_to(bb, t, king_sq, after) & enemies & ~square_bb(captured_sq)
-            if not attackers:
-                moves[n] = from_sq | (ep_sq << 6) | (EP_CAPTURE << 12)
-                n += 1
     return n
 
 

@@ -11,7 +11,7 @@ xored in when White is to move.
 
 from numba import njit
 
-from chessmesa.core.bits import lsb, square_bb
+from chessmesa.core.bits import clear_lsb, lsb, square_bb
 from chessmesa.core.layout import (
     BISHOP, BLACK, BOARD, CAPTURE, CASTLING, COLOR_BB, DOUBLE_PUSH, EP, EP_CAPTURE, FULLMOVE, HALFMOVE,
     HASH, HIST, KING, KING_CASTLE, KNIGHT, NO_SQUARE, PAWN, PLY, PROMOTION, QUEEN, QUEEN_CASTLE, ROOK, SIDE,
@@ -79,6 +79,29 @@ def attackers_to(bb, t, sq, occupied):
     )
 
 
+@njit(cache=True)
+def en_passant_capturers(bb, t, us, ep_sq):
+    """The pawns of ``us`` that can legally capture en passant on ``ep_sq``.
+
+    Each capture is tested on the occupancy it leaves: that covers pins, the horizontal pin
+    through both pawns, and a check that the capture does not answer.
+    """
+    them = 1 - us
+    captured = square_bb(ep_sq ^ 8)  # the pawn that made the double push
+    occupied = bb[COLOR_BB + WHITE] | bb[COLOR_BB + BLACK]
+    king_sq = king_square(bb, us)
+    enemies = bb[COLOR_BB + them] & ~captured
+    candidates = pawn_attacks(t, them, ep_sq) & bb[PAWN - 1] & bb[COLOR_BB + us]
+    legal = ZERO
+    while candidates:
+        from_sq = lsb(candidates)
+        candidates = clear_lsb(candidates)
+        after = occupied ^ square_bb(from_sq) ^ captured | square_bb(ep_sq)
+        if not attackers_to(bb, t, king_sq, after) & enemies:
+            legal |= square_bb(from_sq)
+    return legal
+
+
 @njit(cache=True, inline="always")
 def _castling_rook_squares(to_sq, flag):
     """(rook from, rook to) for a castling king move landing on ``to_sq``."""
@@ -134,8 +157,10 @@ def make_move(bb, st, t, move):
     st[EP] = NO_SQUARE
     if flag == DOUBLE_PUSH:
         ep_sq = (from_sq + to_sq) >> 1
-        # Polyglot's rule: the square counts only when an enemy pawn could capture there
-        if pawn_attacks(t, us, ep_sq) & bb[PAWN - 1] & bb[COLOR_BB + them]:
+        # the square counts only when the capture is legal, as in FEN and in the rules of
+        # repetition: a position's hash is then its FEN's (the cheap pawn test goes first)
+        if pawn_attacks(t, us, ep_sq) & bb[PAWN - 1] & bb[COLOR_BB + them] and \
+                en_passant_capturers(bb, t, them, ep_sq):
             st[EP] = ep_sq
             h ^= zobrist(t, ZOBRIST_EP + (ep_sq & 7))
 

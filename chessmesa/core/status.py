@@ -1,9 +1,19 @@
-"""Game state: checkmate, stalemate, insufficient material, fifty moves, threefold repetition.
+"""Game state: checkmate, stalemate, insufficient material, the 75- and 50-move rules, fivefold
+and threefold repetition.
 
 The rules and their order follow python-chess's ``Board.outcome(claim_draw=True)`` for a position
-as it stands: checkmate, insufficient material (neither side can mate), stalemate, the fifty-move
-rule (100 half-moves without capture or pawn move), then the third occurrence of the position in
-the game history kept on the undo stack.
+as it stands: checkmate, insufficient material (neither side can mate), stalemate, the 75-move rule
+(150 half-moves without capture or pawn move), the fifth occurrence of the position, then the two
+draws a player may claim but need not: the fifty-move rule (100 half-moves) and the third
+occurrence. Repetitions are counted in the game history kept on the undo stack.
+
+The first five end the game by themselves (``game_over``); a claimable draw is the caller's to
+claim, and until it does the game goes on: an engine asked to move there searches and moves.
+
+>>> from chessmesa.core import Position
+>>> status = Position("4k3/8/8/8/8/8/8/4KR2 w - - 100 80").status()
+>>> status, is_claimable(STATUS_NAMES.index(status))
+('fifty_moves', True)
 """
 
 import numpy as np
@@ -16,9 +26,11 @@ from chessmesa.core.layout import (
 )
 
 ONGOING, CHECKMATE, STALEMATE, INSUFFICIENT_MATERIAL, FIFTY_MOVES, THREEFOLD_REPETITION = range(6)
+SEVENTYFIVE_MOVES, FIVEFOLD_REPETITION = 6, 7
+#: Each code's name: python-chess's ``Termination`` name in lower case.
 STATUS_NAMES = (
     "ongoing", "checkmate", "stalemate", "insufficient_material", "fifty_moves",
-    "threefold_repetition",
+    "threefold_repetition", "seventyfive_moves", "fivefold_repetition",
 )
 
 DARK_SQUARES = np.uint64(0xAA55AA55AA55AA55)
@@ -69,11 +81,28 @@ def game_status(bb, st, in_check, n_legal):
         return INSUFFICIENT_MATERIAL
     if n_legal == 0:
         return STALEMATE
+    if st[HALFMOVE] >= 150:
+        return SEVENTYFIVE_MOVES
+    repetitions = repetition_count(bb, st)
+    if repetitions >= 5:
+        return FIVEFOLD_REPETITION
     if st[HALFMOVE] >= 100:
         return FIFTY_MOVES
-    if repetition_count(bb, st) >= 3:
+    if repetitions >= 3:
         return THREEFOLD_REPETITION
     return ONGOING
+
+
+@njit(cache=True)
+def is_claimable(status):
+    """Whether ``status`` is a draw that a player may claim (and the game goes on until one does)."""
+    return status == FIFTY_MOVES or status == THREEFOLD_REPETITION
+
+
+@njit(cache=True)
+def game_over(status):
+    """Whether ``status`` ends the game by itself, claimed or not."""
+    return status != ONGOING and not is_claimable(status)
 
 
 @njit(cache=True)

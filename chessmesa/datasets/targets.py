@@ -4,7 +4,8 @@ One place decides, for every reader (training samples, training's validation, th
 demo), what a row means:
 
 - the **visit shares** ``visits / sum(visits)``, or a one-hot on the best move when the solver
-  proved the root before any visit was counted;
+  proved the root before any visit was counted (:mod:`chessmesa.search.shares`, the rule a
+  search's own result follows);
 - the **best move's index**: the index of ``best_move`` (the move the searcher plays, which the
   solver may choose over the most visited) among ``moves``;
 - **sharpened visits** ``visits ** (1 / T)``, normalised (``sharpen:T``; T < 1 sharpens);
@@ -32,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from chessmesa.core.layout import KNIGHT, PROMOTION
+from chessmesa.search.shares import visit_shares
 
 #: The policy targets a student can learn (``sharpen:T`` with a temperature T > 0).
 TARGET_KINDS = ("visits", "best", "sharpen:T", "improved")
@@ -106,19 +108,6 @@ def move_keys(moves: np.ndarray) -> np.ndarray:
     return (moves & 4095) | promotion << 12
 
 
-def visit_shares(visits: np.ndarray, best: np.ndarray) -> np.ndarray:
-    """Visit shares per row; a one-hot on ``best`` for a row without visits (a root the solver
-    decided before any simulation, such as a mate in one).
-
-    >>> visit_shares(np.array([[3.0, 1.0, 0.0], [0.0, 0.0, 0.0]]), np.array([0, 1])).tolist()
-    [[0.75, 0.25, 0.0], [0.0, 1.0, 0.0]]
-    """
-    visits = np.asarray(visits, dtype=np.float64)
-    totals = visits.sum(axis=1, keepdims=True)
-    one_hot = np.arange(visits.shape[1])[None, :] == np.asarray(best)[:, None]
-    return np.where(totals > 0, visits / np.where(totals > 0, totals, 1), one_hot).astype(np.float32)
-
-
 def row_targets(table: pa.Table) -> RowTargets:
     """The targets of every row of ``table`` (columns ``moves``, ``visits``, ``best_move``,
     ``root_value``; ``q`` and ``improved_policy`` where present).
@@ -164,15 +153,3 @@ def policy_distribution(target: str, shares: np.ndarray, best: np.ndarray,
     if improved is None:
         raise ValueError("the dataset has no improved policy (it was generated without Gumbel)")
     return improved
-
-
-def search_distribution(visits: np.ndarray, improved_policy: np.ndarray | None, best: int) -> np.ndarray:
-    """One search's root policy as the analyses read a label: the improved policy where there is
-    one, else the visit shares (:func:`visit_shares`).
-
-    >>> search_distribution(np.array([3, 1, 0]), None, 0).tolist()
-    [0.75, 0.25, 0.0]
-    """
-    if improved_policy is not None:
-        return np.asarray(improved_policy, dtype=float)
-    return visit_shares(np.asarray(visits, dtype=np.float32)[None, :], np.array([best]))[0].astype(float)

@@ -1,25 +1,17 @@
 """Play: engine specs -> players, matches and tournaments, the UCI server, terminal play.
 
-Importing the package registers the built-in engine kinds (``random``, ``stockfish``, ``uci``).
-The UCI server (:mod:`chessmesa.play.uci_server`) and terminal play (:mod:`chessmesa.play.terminal`)
-are entry points and are imported on their own.
+Engine kinds register when first looked up (:data:`chessmesa.play.specs.KIND_PROVIDERS`). The UCI
+server (:mod:`chessmesa.play.uci_server`) and terminal play (:mod:`chessmesa.play.terminal`) are
+entry points and are imported on their own.
 """
 
+from chessmesa.play.base import Analyser, Analysis, Choice, Limit, Player, SearchInfo, UciOption, allot_time
 from chessmesa.play.specs import EngineSpec, KindInfo, SpecError, parse_spec, register_kind, registered_kinds
-from chessmesa.play.players import (
-    Choice,
-    Limit,
-    Player,
-    SearchInfo,
-    UciOption,
-    allot_time,
-    make_player,
-)
+from chessmesa.play.players import make_player
+from chessmesa.play.game import Adjudication, TimeControl
 from chessmesa.play.match import (
-    Adjudication,
     GameRecord,
     MatchResult,
-    TimeControl,
     TournamentResult,
     load_openings,
     run_gauntlet,
@@ -29,6 +21,8 @@ from chessmesa.play.match import (
 
 __all__ = [
     "Adjudication",
+    "Analyser",
+    "Analysis",
     "Choice",
     "EngineSpec",
     "GameRecord",

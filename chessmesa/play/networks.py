@@ -16,18 +16,22 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
 import chess
+import numpy as np
 
-from chessmesa.core import Position, move_to_chess
-from chessmesa.play.players import Choice, Limit, SearchInfo
+from chessmesa.core import Position, move_to_chess, move_to_uci
+from chessmesa.play.base import Analysis, Choice, Limit, SearchInfo
 from chessmesa.play.root_rules import guarded_move, is_winning
-from chessmesa.play.searchers import MctsPlayer, mcts_keys, search_params, value_to_wdl
+from chessmesa.play.searchers import MctsPlayer, mcts_keys, root_move_codes, value_to_wdl
 from chessmesa.play.specs import EngineSpec, SpecError, register_kind
-from chessmesa.search.searcher import DEFAULT_MAX_NODES, MCTS, value_to_cp
+from chessmesa.search.options import params_from_options, tree_nodes
+from chessmesa.search.searcher import MCTS, value_to_cp
 
 DEFAULT_BATCH = 16
+#: Positions per network call when a ``policy`` player analyses many.
+ANALYSIS_BATCH = 256
 _NETWORK_KEYS = {"ckpt": str, "device": str, "threads": int}
 
 
@@ -65,15 +69,33 @@ class PolicyPlayer:
         start = time.perf_counter()
         position = Position.from_board(board)
         (probabilities,), values = self.network.policy_value([position])
+        legal = position.legal_moves()
+        allowed = root_move_codes(board, position, limit)
+        ranked = legal[np.argsort(-probabilities, kind="stable")]
+        if allowed is not None:  # searchmoves: only those, most probable first
+            ranked = ranked[np.isin(ranked, allowed)]
         value = float(values[0])
-        codes = position.legal_moves()[probabilities.argsort()[::-1]]
-        move = guarded_move(board, [move_to_chess(int(code)) for code in codes], is_winning(board, value))
+        move = guarded_move(board, [move_to_chess(int(code)) for code in ranked], is_winning(board, value))
         choice = Choice(move=move, score_cp=value_to_cp(value), wdl=value_to_wdl(value), pv=[move],
                         nodes=1, seconds=time.perf_counter() - start)
         if on_info is not None:
-            on_info(SearchInfo(nodes=1, nps=0, seconds=choice.seconds, score_cp=choice.score_cp,
-                               wdl=choice.wdl, pv=[move]))
+            on_info(SearchInfo.of(choice))
         return choice
+
+    def analyse(self, positions: Sequence[Position],
+                progress: Callable[[int], None] = lambda n: None) -> list[Analysis]:
+        """The network's policy and value of each position, :data:`ANALYSIS_BATCH` positions per
+        call (:class:`~chessmesa.play.base.Analyser`); the best move is the policy's argmax."""
+        found = []
+        for start in range(0, len(positions), ANALYSIS_BATCH):
+            chunk = list(positions[start:start + ANALYSIS_BATCH])
+            policies, values = self.network.policy_value(chunk)
+            for position, policy, value in zip(chunk, policies, values):
+                moves = [move_to_uci(int(code)) for code in position.legal_moves()]
+                policy = np.asarray(policy, dtype=float)
+                found.append(Analysis(moves[int(np.argmax(policy))], moves, policy, float(value)))
+            progress(len(chunk))
+        return found
 
     def close(self) -> None:
         self.network = None
@@ -86,10 +108,9 @@ class NetMctsPlayer(MctsPlayer):
         self.network = load_spec_network(spec)
         super().__init__(spec, seed)
 
-    def _build(self) -> None:
-        self.searcher = MCTS(search_params(self.options), evaluator=self.network,
-                             batch=self.options.get("batch", DEFAULT_BATCH),
-                             max_nodes=self.options.get("max_nodes", DEFAULT_MAX_NODES))
+    def _searcher(self, options: dict) -> MCTS:
+        return MCTS(params_from_options(options), evaluator=self.network,
+                    batch=options.get("batch", DEFAULT_BATCH), max_nodes=tree_nodes(options))
 
     def close(self) -> None:
         super().close()

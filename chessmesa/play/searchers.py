@@ -12,22 +12,25 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
 import chess
+import numpy as np
 
-from chessmesa.core import Position
-from chessmesa.play.players import Choice, Limit, SearchInfo, UciOption, allot_time
-from chessmesa.play.specs import EngineSpec, register_kind
-from chessmesa.search import MCTS, SearchParams, SearchResult
-from chessmesa.search.searcher import DEFAULT_MAX_NODES
-from chessmesa.search.tree import NODE_BYTES
+from chessmesa.core import Position, move_to_chess
+from chessmesa.core.convert import match_move
+from chessmesa.core.layout import SIDE, WHITE
+from chessmesa.play.base import Analysis, Choice, Limit, SearchInfo, UciOption, allot_time
+from chessmesa.play.specs import EngineSpec, SpecError, register_kind, spec_limit
+from chessmesa.search import MCTS, SearchResult
+from chessmesa.search.heuristic import best_static_move, quiescence_buffer
+from chessmesa.search.options import (
+    check_sizes, option_types, params_from_options, tree_nodes, uci_options, with_uci_option,
+)
 
 DEFAULT_SIMS = 800
-MB = 2**20
-MAX_TREE_MB = (2**31 - 1) * NODE_BYTES // MB  # node indices are int32
-_LIMIT_KEYS = {"sims": int, "movetime": int, "batch": int, "max_nodes": int}
-_PARAM_TYPES = SearchParams.field_types()
+#: The spec keys of a search's budget (``movetime`` in ms), beside the searcher's own options.
+_LIMIT_KEYS = {"sims": int, "movetime": int}
 
 
 def value_to_wdl(value: float) -> tuple[int, int, int]:
@@ -42,24 +45,32 @@ def value_to_wdl(value: float) -> tuple[int, int, int]:
     return win_pm, draw_pm, 1000 - win_pm - draw_pm
 
 
-def search_params(options: dict) -> SearchParams:
-    """The ``SearchParams`` named by a spec's options (other keys are ignored)."""
-    return SearchParams(**{k: v for k, v in options.items() if k in _PARAM_TYPES})
-
-
 def search_limits(options: dict, limit: Limit, turn: chess.Color) -> tuple[int | None, float | None]:
-    """``(sims, movetime_ms)`` of one search: the call's limit first, the spec's as defaults."""
-    spec_limit = Limit(nodes=options.get("sims"), movetime_ms=options.get("movetime"))
-    limit = limit.with_defaults(spec_limit)
+    """``(sims, movetime_ms)`` of one search: the call's limit first, the spec's as defaults.
+
+    ``(None, None)`` searches until stopped (``infinite``), or, for a ``mate`` search with no
+    other limit, until the root is solved or the tree is full.
+    """
+    limit = limit.with_defaults(Limit(nodes=options.get("sims"), movetime_ms=options.get("movetime")))
     if limit.infinite:
         return None, None
     seconds = allot_time(limit, turn)
     movetime = None if seconds is None else seconds * 1000
-    sims = limit.nodes if limit.nodes is not None or movetime is not None else DEFAULT_SIMS
-    return sims, movetime
+    if limit.nodes is None and movetime is None:
+        return (None, None) if limit.mate is not None else (DEFAULT_SIMS, None)
+    return limit.nodes, movetime
 
 
-def to_choice(result: SearchResult, board: chess.Board) -> Choice:
+def root_move_codes(board: chess.Board, position: Position, limit: Limit) -> list[int] | None:
+    """The move codes a limit's ``searchmoves`` allows at the root, None when it allows all."""
+    if not limit.searchmoves:
+        return None
+    legal = position.legal_moves()
+    return [match_move(legal, move) for move in limit.allowed_moves(board)]
+
+
+def to_choice(result: SearchResult) -> Choice:
+    """A search result as a player's choice (simulations count as nodes)."""
     return Choice(
         move=chess.Move.from_uci(result.best_move),
         score_cp=result.score_cp,
@@ -78,12 +89,17 @@ class MctsPlayer:
         if seed is not None:
             options["seed"] = seed
         self.name = spec.name or str(spec)
+        spec_limit(spec, {"nodes": "sims", "movetime_ms": "movetime"})  # checks their bounds
         self.options = options
-        self._build()
+        try:
+            check_sizes(options)
+            self.searcher = self._searcher(options)
+        except ValueError as error:  # a size or a search parameter out of its range
+            raise SpecError(f"{error} in engine spec {self.name!r}") from None
 
-    def _build(self) -> None:
-        self.searcher = MCTS(search_params(self.options),
-                             max_nodes=self.options.get("max_nodes", DEFAULT_MAX_NODES))
+    def _searcher(self, options: dict) -> MCTS:
+        """The searcher that ``options`` describe; ValueError for a parameter out of range."""
+        return MCTS(params_from_options(options), max_nodes=tree_nodes(options))
 
     def new_game(self) -> None:
         self.searcher.reset()
@@ -91,63 +107,58 @@ class MctsPlayer:
     def choose(self, board: chess.Board, limit: Limit, stop: threading.Event | None = None,
                on_info: Callable[[SearchInfo], None] | None = None) -> Choice:
         sims, movetime = search_limits(self.options, limit, board.turn)
-        def report(result: SearchResult) -> None:
-            on_info(_search_info(result))
+        if stop is None and sims is None and movetime is None:
+            stop = threading.Event()  # a mate search: until solved, stopped or the tree is full
 
-        result = self.searcher.search(Position.from_board(board), sims=sims, movetime_ms=movetime,
-                                      stop=stop,
-                                      on_info=report if on_info is not None else None)
+        def report(result: SearchResult) -> None:
+            on_info(SearchInfo.of(to_choice(result)))
+
+        position = Position.from_board(board)
+        result = self.searcher.search(position, sims=sims, movetime_ms=movetime, stop=stop,
+                                      on_info=report if on_info is not None else None,
+                                      root_moves=root_move_codes(board, position, limit))
+        choice = to_choice(result)
         if on_info is not None:
-            on_info(_search_info(result))
-        return to_choice(result, board)
+            on_info(SearchInfo.of(choice))
+        return choice
+
+    def analyse(self, positions: Sequence[Position],
+                progress: Callable[[int], None] = lambda n: None) -> list[Analysis]:
+        """A fresh search of each position at the spec's budget (:class:`~chessmesa.play.base.Analyser`):
+        its root policy (:meth:`~chessmesa.search.SearchResult.root_policy`) and value.
+
+        >>> from chessmesa.play.players import make_player
+        >>> [analysis] = make_player("mcts:sims=32").analyse([Position()])
+        >>> len(analysis.moves) == len(analysis.policy) == 20
+        True
+        """
+        found = []
+        for position in positions:
+            sims, movetime = search_limits(self.options, Limit(), int(position.st[SIDE]) == WHITE)
+            result = self.searcher.search(position, sims=sims, movetime_ms=movetime, reuse=False)
+            found.append(Analysis(result.best_move, list(result.moves), result.root_policy(),
+                                  float(result.root_value)))
+            progress(1)
+        return found
 
     def uci_options(self) -> list[UciOption]:
-        """Each search parameter as a UCI option (floats as strings: UCI spins are integers), and
-        ``Hash``: the tree's memory cap in MB (``max_nodes`` times the bytes of a node)."""
-        current = search_params(self.options)
-        tree_mb = self.options.get("max_nodes", DEFAULT_MAX_NODES) * NODE_BYTES // MB
-        options = [UciOption("Hash", "spin", tree_mb, 1, MAX_TREE_MB)]
-        for name, kind in _PARAM_TYPES.items():
-            value = getattr(current, name)
-            if kind is bool:
-                options.append(UciOption(name, "check", value))
-            elif kind is int:
-                options.append(UciOption(name, "spin", value, 0, 2**31 - 1))
-            else:
-                options.append(UciOption(name, "string", repr(value)))
-        return options
+        """The searcher's options (:func:`chessmesa.search.options.uci_options`)."""
+        return [UciOption(*fields) for fields in uci_options(self.options)]
 
     def set_option(self, name: str, value) -> None:
-        if name == "Hash":
-            self.options["max_nodes"] = max(int(value) * MB // NODE_BYTES, 2)
-        elif name in _PARAM_TYPES:
-            kind = _PARAM_TYPES[name]
-            self.options[name] = kind(float(value)) if kind in (int, float) else kind(value)
-        else:
-            raise ValueError(f"unknown option {name!r}")
-        self._build()
+        """Set a UCI option; ValueError naming the value when it does not fit (nothing changes)."""
+        options = with_uci_option(self.options, name, value)
+        self.searcher = self._searcher(options)
+        self.options = options
 
     def close(self) -> None:
         self.searcher = None
-
-
-def _search_info(result: SearchResult) -> SearchInfo:
-    return SearchInfo(
-        nodes=result.sims,
-        nps=int(result.sims / result.seconds) if result.seconds > 0 else 0,
-        seconds=result.seconds,
-        score_cp=result.score_cp,
-        wdl=value_to_wdl(result.root_value),
-        pv=[chess.Move.from_uci(m) for m in result.pv],
-    )
 
 
 class GreedyPlayer:
     """The best move after one ply by static evaluation (with quiescence): a baseline."""
 
     def __init__(self, spec: EngineSpec, seed: int | None = None):
-        from chessmesa.search.heuristic import quiescence_buffer
-
         self.name = spec.name or str(spec)
         self._buffer = quiescence_buffer()
 
@@ -155,13 +166,12 @@ class GreedyPlayer:
         pass
 
     def choose(self, board: chess.Board, limit: Limit, stop=None, on_info=None) -> Choice:
-        from chessmesa.core import move_to_chess
-        from chessmesa.search.heuristic import best_static_move
-
         start = time.perf_counter()
         position = Position.from_board(board)
-        move = best_static_move(position.bb, position.st, position.tables, self._buffer)
-        return Choice(move=move_to_chess(move), nodes=len(position.legal_moves()),
+        allowed = root_move_codes(board, position, limit)
+        move = best_static_move(position.bb, position.st, position.tables, self._buffer,
+                                np.asarray(allowed if allowed is not None else [], dtype=np.int64))
+        return Choice(move=move_to_chess(move), nodes=len(allowed or position.legal_moves()),
                       seconds=time.perf_counter() - start)
 
     def close(self) -> None:
@@ -169,8 +179,8 @@ class GreedyPlayer:
 
 
 def mcts_keys() -> dict[str, type]:
-    """The spec keys of the ``mcts`` kind: limits and every search parameter."""
-    return {**_LIMIT_KEYS, **_PARAM_TYPES}
+    """The spec keys of the ``mcts`` kind: its budget and the searcher's options."""
+    return {**_LIMIT_KEYS, **option_types()}
 
 
 register_kind("mcts", MctsPlayer, mcts_keys(),

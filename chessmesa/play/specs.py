@@ -16,9 +16,11 @@ a table ``[option]`` is the pass-through of raw UCI options for the kinds that a
     skill = 1
     nodes = 2000
 
-Kinds live where their players do: :mod:`chessmesa.play.players` registers ``random``,
-``stockfish`` and ``uci``; the modules in :data:`KIND_PROVIDERS` register the searcher and
-network kinds when first needed, so parsing ``random`` never loads numba or torch.
+Kinds live where their players do, and every one registers the same way: the modules in
+:data:`KIND_PROVIDERS` (``random`` in :mod:`chessmesa.play.players`, ``stockfish`` and ``uci`` in
+:mod:`chessmesa.play.external`, ``mcts`` and ``greedy`` in :mod:`chessmesa.play.searchers`,
+``policy`` and ``netmcts`` in :mod:`chessmesa.play.networks`) call :func:`register_kind` when first
+needed.
 """
 
 from __future__ import annotations
@@ -27,14 +29,18 @@ import importlib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
-if TYPE_CHECKING:
-    from chessmesa.play.players import Player
+from chessmesa.play.base import LIMIT_BOUNDS, Limit, Player
 
-#: Modules imported on the first lookup of a kind that is not registered yet; each calls
-#: :func:`register_kind` at import. A provider that does not exist (yet) is skipped.
-KIND_PROVIDERS: tuple[str, ...] = ("chessmesa.play.searchers", "chessmesa.play.networks")
+#: The modules where the engine kinds live, each calling :func:`register_kind` at import; one is
+#: imported on the first lookup of a kind not registered yet, in this order, until the kind is
+#: found (so parsing ``random`` or ``stockfish`` never loads numba, nor any spec torch). A
+#: provider that does not exist (yet) is skipped.
+KIND_PROVIDERS: tuple[str, ...] = (
+    "chessmesa.play.players", "chessmesa.play.external", "chessmesa.play.searchers",
+    "chessmesa.play.networks",
+)
 
 #: Keys every spec may carry whatever its kind: the display name of the player.
 COMMON_KEYS: dict[str, type] = {"name": str}
@@ -209,6 +215,25 @@ def engine_names() -> list[str]:
     return sorted({path.stem for directory in ENGINE_DIRS if directory.is_dir() for path in directory.glob("*.toml")})
 
 
+def spec_limit(spec: EngineSpec, keys: dict[str, str]) -> Limit:
+    """The search limits a spec sets; ``keys`` names the spec key of each :class:`Limit` field.
+
+    Raises :class:`SpecError` naming the key when its value is outside :data:`LIMIT_BOUNDS`.
+
+    >>> spec_limit(EngineSpec("stockfish", {"nodes": 0}, "sf"), {"nodes": "nodes"})
+    Traceback (most recent call last):
+    ...
+    chessmesa.play.specs.SpecError: bad value 0 for key 'nodes' in engine spec 'sf': expected 1..2147483647
+    """
+    for field_name, key in keys.items():
+        low, high = LIMIT_BOUNDS[field_name]
+        value = spec.options.get(key)
+        if value is not None and not low <= value <= high:
+            raise SpecError(f"bad value {value} for key {key!r} in engine spec {spec.name!r}: "
+                            f"expected {low}..{high}")
+    return Limit(**{field_name: spec.options.get(key) for field_name, key in keys.items()})
+
+
 def _build(kind: str, raw: dict[str, Any], default_name: str, where: str) -> EngineSpec:
     """Check ``raw`` against the kind's keys and type every value; ``where`` names the source in errors."""
     info = kind_info(kind, where)
@@ -289,17 +314,23 @@ def _type_name(value_type: type) -> str:
 
 
 def _lookup(kind: str) -> KindInfo | None:
-    """The registration of ``kind``, importing the providers first when it is not there yet."""
-    if kind not in _KINDS:
-        _load_providers()
+    """The registration of ``kind``, importing providers one by one until it is there."""
+    for module in KIND_PROVIDERS:
+        if kind in _KINDS:
+            break
+        _load_provider(module)
     return _KINDS.get(kind)
 
 
 def _load_providers() -> None:
     for module in KIND_PROVIDERS:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as error:
-            # Only a provider that does not exist is skipped; a broken import inside one surfaces.
-            if error.name != module:
-                raise
+        _load_provider(module)
+
+
+def _load_provider(module: str) -> None:
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        # Only a provider that does not exist is skipped; a broken import inside one surfaces.
+        if error.name != module:
+            raise

@@ -24,13 +24,14 @@ import chess.pgn
 from rich.console import Console
 from rich.text import Text
 
-from chessmesa.play.match import pgn_game
-from chessmesa.play.players import Limit, Player
+from chessmesa.play.game import pgn_game
+from chessmesa.play.base import Limit, Player
 
 COMMANDS = {
     "undo": "take back your last move (and the engine's reply)",
     "hint": "ask the engine for a move",
-    "draw": "offer a draw (the engine accepts when its score is near 0)",
+    "draw": "claim a draw when the rules allow one, else offer one (the engine accepts when its "
+            "score is near 0)",
     "resign": "give up the game",
     "help": "show this list",
     "quit": "stop now; the game is saved unfinished",
@@ -52,16 +53,19 @@ def play_game(
     limit: Limit = Limit(),
     board: chess.Board | None = None,
     human_name: str = "You",
+    claim_draws: bool = True,
 ) -> chess.pgn.Game:
     """Play one game, the person on ``human_color``; return it and save it to ``pgn_path``.
 
     The engine moves within ``limit`` (by default its spec's own budget). The game ends with the
-    rules (draws claimed automatically), a resignation, an accepted draw, ``quit`` or the end of
-    the input (both unfinished, result ``*``).
+    rules, a resignation, an accepted or claimed draw, ``quit`` or the end of the input (both
+    unfinished, result ``*``). With ``claim_draws`` a draw is claimed as soon as the rules allow
+    one (threefold repetition, fifty moves); without, the game goes on until the person claims it
+    with ``draw`` or it ends by itself (fivefold repetition, 75 moves).
     """
     board = chess.Board() if board is None else board
     player.new_game()
-    result, termination = _play(player, human_color, board, input_stream, console, limit)
+    result, termination = _play(player, human_color, board, input_stream, console, limit, claim_draws)
     console.print(render_board(board, human_color))
     console.print(f"[bold]Game over: {result}[/] ({termination})")
     white, black = (human_name, player.name) if human_color == chess.WHITE else (player.name, human_name)
@@ -74,12 +78,13 @@ def play_game(
 
 
 def _play(
-    player: Player, human: chess.Color, board: chess.Board, input_stream: TextIO, console: Console, limit: Limit
+    player: Player, human: chess.Color, board: chess.Board, input_stream: TextIO, console: Console, limit: Limit,
+    claim_draws: bool,
 ) -> tuple[str, str]:
     """The game loop; returns (PGN result, PGN termination)."""
     loss = "0-1" if human == chess.WHITE else "1-0"
     console.print("Type a move (e4, Nf3, g1f3) or a command: " + ", ".join(COMMANDS))
-    while (outcome := board.outcome(claim_draw=True)) is None:
+    while (outcome := board.outcome(claim_draw=claim_draws)) is None:
         if board.turn != human:
             choice = player.choose(board.copy(), limit)
             console.print(f"{player.name} plays [bold]{board.san(choice.move)}[/]")
@@ -95,6 +100,9 @@ def _play(
             return "*", "unterminated"
         if text == "resign":
             return loss, "normal"
+        if text == "draw" and (claim := board.outcome(claim_draw=True)) is not None:
+            console.print(f"You claim a draw ({claim.termination.name.lower().replace('_', ' ')}).")
+            return "1/2-1/2", "normal"
         if text == "draw":
             choice = player.choose(board.copy(), limit)
             if choice.score_cp is not None and abs(choice.score_cp) <= DRAW_ACCEPT_CP:

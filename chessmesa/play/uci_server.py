@@ -1,11 +1,21 @@
 """A UCI engine around any :class:`~chessmesa.play.players.Player`, for GUIs and match runners.
 
 Supported: ``uci``, ``isready``, ``ucinewgame``, ``setoption name X [value Y]``,
-``position startpos|fen FEN [moves ...]``, ``go`` with ``wtime btime winc binc movestogo movetime
-nodes depth infinite``, ``stop``, ``quit`` (``debug``, ``register`` and ``ponderhit`` are accepted
-and ignored). The search runs in a background thread, so ``isready`` and ``stop`` are answered while
-it runs. A command that cannot be used (unknown, an illegal move, a bad FEN or number) is reported as
-one line on stderr and ignored; the engine keeps running.
+``position startpos|fen FEN [moves ...]``, ``go`` with ``searchmoves ponder wtime btime winc binc
+movestogo depth nodes mate movetime infinite``, ``ponderhit``, ``stop``, ``quit`` (``debug`` and
+``register`` are accepted and ignored). The search runs in a background thread, so ``isready``,
+``stop`` and ``ponderhit`` are answered while it runs.
+
+Every ``go`` ends in a ``bestmove`` (``0000`` only when there is no legal move). Arguments of a
+``go`` that cannot be used (unknown, a bad or out-of-range number, an illegal search move) are
+refused one by one with an ``info string`` naming them, and the search runs with the rest; if the
+player fails, an ``info string`` says so and the first legal move is played. Any other command
+that cannot be used (unknown, an illegal move, a bad FEN, an option value) is reported as one
+line on stderr and ignored; the engine keeps running.
+
+``go ponder`` searches the position (the opponent's expected move included) until ``ponderhit``,
+when the same search goes on within the ``go`` command's limits, or ``stop``. A position where a
+draw can be claimed is searched like any other: claiming is the GUI's business.
 
 Run it as ``chessmesa uci --engine SPEC`` or ``python -m chessmesa.play.uci_server --engine SPEC``.
 """
@@ -20,13 +30,16 @@ from typing import Callable, TextIO
 import chess
 
 from chessmesa import __version__
-from chessmesa.play.players import MATE_CP, Choice, Limit, Player, SearchInfo, UciOption, make_player
+from chessmesa.play.base import LIMIT_BOUNDS, MATE_CP, Choice, Limit, Player, SearchInfo, UciOption
+from chessmesa.play.players import make_player
 from chessmesa.play.specs import SpecError
 
-#: Options every engine shows; accepted and ignored unless the player defines them itself.
+#: Options every engine shows; accepted and ignored unless the player defines them itself
+#: (pondering needs no option: ``go ponder`` works for every player).
 STANDARD_OPTIONS = (
     UciOption("Hash", "spin", 16, 1, 65536),
     UciOption("Threads", "spin", 1, 1, 1024),
+    UciOption("Ponder", "check", False),
 )
 
 _GO_INTEGERS = {
@@ -38,7 +51,9 @@ _GO_INTEGERS = {
     "movetime": "movetime_ms",
     "nodes": "nodes",
     "depth": "depth",
+    "mate": "mate",
 }
+_GO_KEYWORDS = {*_GO_INTEGERS, "infinite", "ponder", "searchmoves"}
 
 
 class UciError(ValueError):
@@ -79,6 +94,7 @@ class _Session:
         self._board = chess.Board()
         self._search: threading.Thread | None = None
         self._stop = threading.Event()
+        self._ponder_end: threading.Event | None = None  # set by ponderhit or stop while pondering
         self._commands: dict[str, Callable[[list[str]], None]] = {
             "uci": self._uci,
             "isready": self._isready,
@@ -86,10 +102,10 @@ class _Session:
             "setoption": self._setoption,
             "position": self._position,
             "go": self._go,
+            "ponderhit": self._ponderhit,
             "stop": lambda args: self._finish_search(),
             "debug": lambda args: None,
             "register": lambda args: None,
-            "ponderhit": lambda args: None,
         }
 
     def handle(self, line: str) -> bool:
@@ -167,47 +183,91 @@ class _Session:
             raise UciError("expected 'position startpos|fen FEN [moves ...]'")
         for move in moves:
             try:
-                board.push(board.parse_uci(move))
+                parsed = board.parse_uci(move)
             except ValueError:
-                raise UciError(f"illegal move {move!r} in {board.fen()}") from None
+                parsed = chess.Move.null()
+            if not parsed:  # python-chess reads 0000 as a null move, which no game holds
+                raise UciError(f"illegal move {move!r} in {board.fen()}")
+            board.push(parsed)
+        if moves:  # they can carry the clocks past their bounds
+            from chessmesa.core.convert import counter_problems
+
+            problems = counter_problems(board)
+            if problems:
+                raise UciError(f"position after the moves {board.fen()!r}: {'; '.join(problems)}")
         self._finish_search()
         self._board = board
 
     def _go(self, args: list[str]) -> None:
-        limit = _parse_go(args)
+        limit, ponder, problems = parse_go(args, self._board)
         self._finish_search()
-        player = self.player
+        for problem in problems:
+            self._refuse(problem)
+        try:
+            player = self.player
+        except ValueError as error:  # the player cannot start: still a bestmove
+            self._refuse(f"the engine cannot start: {error}")
+            self._send(f"bestmove {_first_move(self._board, limit)}")
+            return
         self._stop = threading.Event()
-        search_args = (player, self._board.copy(), limit, self._stop)
+        self._ponder_end = threading.Event() if ponder else None
+        search_args = (player, self._board.copy(), limit, self._stop, self._ponder_end)
         self._search = threading.Thread(target=self._run_search, args=search_args, daemon=True)
         self._search.start()
 
-    def _run_search(self, player: Player, board: chess.Board, limit: Limit, stop: threading.Event) -> None:
+    def _ponderhit(self, args: list[str]) -> None:
+        if self._ponder_end is None or self._search is None:
+            raise UciError("ponderhit without a 'go ponder' search")
+        self._ponder_end.set()  # the search thread goes on with the go command's own limits
+        self._ponder_end = None
+
+    def _run_search(self, player: Player, board: chess.Board, limit: Limit, stop: threading.Event,
+                    ponder_end: threading.Event | None) -> None:
         """The search thread: choose, report, and always end with ``bestmove``."""
-        move = None
+        line = "bestmove 0000"
         if any(board.legal_moves):
-            try:
-                choice = player.choose(board, limit, stop, self._send_info)
-                if choice.move in board.legal_moves:
-                    move = choice.move
-                    self._send_info(_final_info(choice))
-                else:
-                    self._error(f"player {player.name!r} chose illegal move {choice.move.uci()} in {board.fen()}")
-            except Exception as error:  # the GUI still needs its bestmove; the error goes to stderr
-                self._error(f"search failed in {board.fen()}: {type(error).__name__}: {error}")
-            if move is None:
-                move = next(iter(board.legal_moves))
+            if ponder_end is not None:
+                # until ponderhit or stop: the tree it grows serves the search after ponderhit
+                choice = self._choose(player, board, Limit(infinite=True, searchmoves=limit.searchmoves),
+                                      ponder_end)
+                ponder_end.wait()
+                if not stop.is_set():
+                    choice = self._choose(player, board, limit, stop)
+            else:
+                choice = self._choose(player, board, limit, stop)
+            if choice is None:
+                self._refuse("playing the first legal move instead")
+                line = f"bestmove {_first_move(board, limit)}"
+            else:
+                self._send_info(SearchInfo.of(choice))
+                line = f"bestmove {choice.move.uci()}" + _ponder_suffix(board, choice)
         if limit.infinite:
             # UCI forbids bestmove before stop during "go infinite", even when the player is done.
             stop.wait()
-        self._send(f"bestmove {move.uci() if move is not None else '0000'}")
+        self._send(line)
+
+    def _choose(self, player: Player, board: chess.Board, limit: Limit,
+                stop: threading.Event) -> Choice | None:
+        """The player's choice, or None (reported) when it fails or chooses an illegal move."""
+        try:
+            choice = player.choose(board, limit, stop, self._send_info)
+        except Exception as error:  # the GUI still needs its bestmove; the error is reported
+            self._refuse(f"search failed in {board.fen()}: {type(error).__name__}: {error}")
+            return None
+        if choice.move not in board.legal_moves:
+            self._refuse(f"player {player.name!r} chose illegal move {choice.move.uci()} in {board.fen()}")
+            return None
+        return choice
 
     def _finish_search(self) -> None:
         """Stop the running search, if any, and wait for its bestmove."""
         if self._search is not None:
             self._stop.set()
+            if self._ponder_end is not None:
+                self._ponder_end.set()
             self._search.join()
             self._search = None
+            self._ponder_end = None
 
     def _send_info(self, info: SearchInfo) -> None:
         self._send(_info_line(info))
@@ -222,37 +282,92 @@ class _Session:
             self._stderr.write(f"error: {message}\n")
             self._stderr.flush()
 
+    def _refuse(self, message: str) -> None:
+        """A problem of a ``go``: for the GUI as an ``info string``, and on stderr."""
+        self._send(f"info string {message}")
+        self._error(message)
 
-def _parse_go(args: list[str]) -> Limit:
-    """``go`` arguments as a :class:`Limit`.
 
-    >>> _parse_go("wtime 1000 btime 900 movestogo 5".split()).movestogo
-    5
+def parse_go(args: list[str], board: chess.Board) -> tuple[Limit, bool, list[str]]:
+    """``go`` arguments as ``(limit, ponder, problems)``: each argument that cannot be used is
+    left out and named in ``problems``, so that the search can run with the others.
+
+    >>> limit, ponder, problems = parse_go("wtime 1000 btime -20 movestogo 0 searchmoves e2e4 e2e5".split(),
+    ...                                    chess.Board())
+    >>> limit.wtime_ms, limit.btime_ms, limit.movestogo, limit.searchmoves, ponder
+    (1000, -20, None, (Move.from_uci('e2e4'),), False)
+    >>> problems
+    ["'go movestogo 0' out of range 1..2147483647 (ignored)", "'go searchmoves ... e2e5': illegal move (ignored)"]
     """
-    values: dict[str, int | bool] = {}
-    tokens = iter(args)
-    for token in tokens:
+    values: dict[str, object] = {}
+    ponder, problems, searchmoves = False, [], []
+    position = 0
+    while position < len(args):
+        token = args[position]
+        position += 1
         if token == "infinite":
             values["infinite"] = True
+        elif token == "ponder":
+            ponder = True
+        elif token == "searchmoves":
+            while position < len(args) and args[position] not in _GO_KEYWORDS:
+                text = args[position]
+                position += 1
+                try:
+                    searchmoves.append(board.parse_uci(text))
+                except ValueError:
+                    problems.append(f"'go searchmoves ... {text}': illegal move (ignored)")
         elif token in _GO_INTEGERS:
-            text = next(tokens, "")
-            try:
+            text = args[position] if position < len(args) and args[position] not in _GO_KEYWORDS else ""
+            position += bool(text)
+            problem = _number_problem(token, text)
+            if problem is None:
                 values[_GO_INTEGERS[token]] = int(text)
-            except ValueError:
-                raise UciError(f"bad number {text!r} after 'go ... {token}'") from None
+            else:
+                problems.append(problem)
         else:
-            raise UciError(f"unsupported 'go' argument {token!r}")
-    return Limit(**values)
+            problems.append(f"unsupported 'go' argument {token!r} (ignored)")
+    return Limit(**values, searchmoves=tuple(move for move in searchmoves if move)), ponder, problems
+
+
+def _number_problem(token: str, text: str) -> str | None:
+    """Why ``text`` cannot follow ``go ... token``, None when it can."""
+    if not text:
+        return f"missing number after 'go ... {token}' (ignored)"
+    try:
+        number = int(text)
+    except ValueError:
+        return f"bad number {text!r} after 'go ... {token}' (ignored)"
+    low, high = LIMIT_BOUNDS[_GO_INTEGERS[token]]
+    if not low <= number <= high:
+        return f"'go {token} {number}' out of range {low}..{high} (ignored)"
+    return None
+
+
+def _first_move(board: chess.Board, limit: Limit) -> str:
+    """The move played when the player could not choose: the first one the limit allows."""
+    allowed = limit.allowed_moves(board)
+    return allowed[0].uci() if allowed else "0000"
+
+
+def _ponder_suffix(board: chess.Board, choice: Choice) -> str:
+    """`` ponder MOVE`` when the principal variation names the reply it expects."""
+    if len(choice.pv) < 2 or choice.pv[0] != choice.move:
+        return ""
+    after = board.copy(stack=False)
+    after.push(choice.move)
+    return f" ponder {choice.pv[1].uci()}" if choice.pv[1] in after.legal_moves else ""
 
 
 def _board_from_fen(fen: str) -> chess.Board:
+    # the rules kernel (numba) is loaded only when needed: a server of the random or stockfish
+    # kind starts and answers at once
+    from chessmesa.core import InvalidFenError, parse_fen
+
     try:
-        board = chess.Board(fen)
-    except ValueError as error:
-        raise UciError(f"bad FEN {fen!r}: {error}") from None
-    if not board.is_valid():
-        raise UciError(f"impossible position {fen!r}: {board.status()!r}")
-    return board
+        return parse_fen(fen)
+    except InvalidFenError as error:
+        raise UciError(str(error)) from None
 
 
 def _option_line(option: UciOption) -> str:
@@ -281,11 +396,6 @@ def _option_value(option: UciOption, value: str) -> int | bool | str:
     if option.type == "combo" and value not in option.choices:
         raise UciError(f"option {option.name!r} must be one of {', '.join(option.choices)}, got {value!r}")
     return "" if value == "<empty>" else value
-
-
-def _final_info(choice: Choice) -> SearchInfo:
-    nps = int(choice.nodes / choice.seconds) if choice.seconds > 0 else 0
-    return SearchInfo(choice.nodes, nps, choice.seconds, choice.score_cp, choice.wdl, choice.pv)
 
 
 def _info_line(info: SearchInfo) -> str:

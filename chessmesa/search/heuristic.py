@@ -489,9 +489,10 @@ def move_priors(bb, st, t, moves, n, temperature, out):
 
 
 @njit(cache=True)
-def best_static_move(bb, st, t, buffer):
+def best_static_move(bb, st, t, buffer, allowed=None):
     """The legal move whose reply position scores best for the mover, by quiescence search; the
     lowest index wins ties, ``NULL_MOVE`` when there is no legal move. The ``greedy`` baseline.
+    A non-empty ``allowed`` (move codes) restricts the choice to those moves.
 
     ``buffer`` (``quiescence_buffer(depth)``) holds the root moves in its first row and each reply's
     quiescence search in the rest, so the horizon is ``depth`` plies from the root, as for
@@ -505,6 +506,8 @@ def best_static_move(bb, st, t, buffer):
     best = -INFINITE_CP - 1
     for i in range(n):
         move = root[i]
+        if allowed is not None and allowed.shape[0] > 0 and not (allowed == move).any():
+            continue
         make_move(bb, st, t, move)
         if generate_legal(bb, st, t, replies[0]) == 0 and not in_check(bb, st, t):
             score = 0

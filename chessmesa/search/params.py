@@ -12,6 +12,7 @@ Sequential Halving, and ``sigma(q) = (c_visit + max N) * c_scale * q``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
@@ -19,6 +20,15 @@ import numpy as np
 CPUCT, CPUCT_BASE, CPUCT_FACTOR, FPU_REDUCTION, FPU_REDUCTION_ROOT = 0, 1, 2, 3, 4
 POLICY_TEMPERATURE, GUMBEL, C_VISIT, C_SCALE, TWOFOLD_DRAW = 5, 6, 7, 8, 9
 N_PARAMS = 10
+
+
+#: ``(parameter, lower bound, whether the bound itself is excluded)``; fpu reductions may be
+#: any finite number, and ``seed`` seeds numpy generators, which take no negative seed.
+_LOWER_BOUNDS = (
+    ("cpuct", 0, False), ("cpuct_base", 0, True), ("cpuct_factor", 0, False),
+    ("policy_temperature", 0, True), ("dirichlet_alpha", 0, True), ("dirichlet_epsilon", 0, False),
+    ("gumbel_m", 1, False), ("c_visit", 0, False), ("c_scale", 0, False), ("seed", 0, False),
+)
 
 
 @dataclass
@@ -39,6 +49,26 @@ class SearchParams:
     c_scale: float = 1.0
     twofold_draw: bool = True  # a repetition inside the tree counts as a draw, as in lc0
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        """Refuse values the search cannot use: each number finite, and within its range.
+
+        >>> SearchParams(policy_temperature=0.0)
+        Traceback (most recent call last):
+        ...
+        ValueError: search parameter policy_temperature=0.0 out of range: must be above 0
+        """
+        for name, value in asdict(self).items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"search parameter {name}={value} is not a finite number")
+        for name, low, strict in _LOWER_BOUNDS:
+            value = getattr(self, name)
+            if value < low or (strict and value == low):
+                bound = f"above {low}" if strict else f"at least {low}"
+                raise ValueError(f"search parameter {name}={value} out of range: must be {bound}")
+        if self.dirichlet_epsilon > 1:
+            raise ValueError(f"search parameter dirichlet_epsilon={self.dirichlet_epsilon} out of "
+                             "range: must be at most 1")
 
     def as_array(self) -> np.ndarray:
         array = np.zeros(N_PARAMS, dtype=np.float64)

@@ -18,8 +18,9 @@ import chess
 import numpy as np
 
 from chessmesa.core import Position, move_to_uci
-from chessmesa.core.status import ONGOING, STATUS_NAMES, position_status
+from chessmesa.core.status import STATUS_NAMES, position_status
 from chessmesa.search.bridge import BatchEvaluator
+from chessmesa.search.shares import root_policy
 from chessmesa.search.mcts import (
     ROOT_SOLVED, RUNNING, TREE_FULL, Workspace, finish_leaves, gather_leaves,
     prove_root_mates, run_simulations, static_leaf_evaluations,
@@ -83,12 +84,25 @@ class SearchResult:
     seconds: float
     stop_reason: str
     proven: str | None = None  # "win", "loss" or "draw" once the solver decided the root
+    # the root's status (chessmesa.core.status): "ongoing", a draw that can be claimed there
+    # ("fifty_moves", "threefold_repetition"), or how the game ended by itself. Every root with
+    # legal moves is searched; only checkmate and stalemate have no move.
     status: str = "ongoing"
 
     @property
     def score_cp(self) -> int:
         """The root value as centipawns (see ``value_to_cp``)."""
         return value_to_cp(self.root_value)
+
+    def root_policy(self) -> np.ndarray:
+        """The search's policy over ``moves``: the improved policy under Gumbel, else the visit
+        shares; all on the best move when the solver proved the root before any visit.
+
+        >>> result = MCTS().search(Position(), sims=10)
+        >>> bool(abs(result.root_policy().sum() - 1) < 1e-6), len(result.root_policy())
+        (True, 20)
+        """
+        return root_policy(self.visits, self.improved_policy, self.moves.index(self.best_move))
 
     def to_dict(self) -> dict:
         data = {k: getattr(self, k) for k in (
@@ -126,6 +140,8 @@ class _Root:
     position: Position
     gumbel: np.ndarray = field(default_factory=lambda: np.zeros(0))
     value: float = 0.0
+    status: str = "ongoing"  # or the draw that can be claimed there, or how the game ended
+    restricted: bool = False  # the root's children are only some of its moves
 
 
 class MCTS:
@@ -151,16 +167,24 @@ class MCTS:
     def search(self, position: Position | chess.Board, sims: int | None = None,
                movetime_ms: float | None = None, stop: threading.Event | None = None,
                on_info: Callable[[SearchResult], None] | None = None,
-               reuse: bool = True) -> SearchResult:
+               reuse: bool = True, root_moves: Sequence[int] | None = None) -> SearchResult:
         """Search ``position`` for ``sims`` simulations and/or ``movetime_ms`` milliseconds (or
-        until ``stop`` is set); returns the root statistics."""
+        until ``stop`` is set, the root is solved or the tree is full); returns the root
+        statistics. ``root_moves`` (legal move codes) restricts the root to those moves.
+
+        >>> position = Position("4k3/8/8/8/8/8/8/4KR2 w - - 100 80")  # a draw can be claimed
+        >>> result = MCTS().search(position, sims=100, root_moves=[5 | 13 << 6])
+        >>> result.status, result.moves, result.best_move
+        ('fifty_moves', ['f1f2'], 'f1f2')
+        """
         return self.search_budgets(position, [sims] if sims else [], movetime_ms, stop, on_info,
-                                   reuse)[-1]
+                                   reuse, root_moves)[-1]
 
     def search_budgets(self, position: Position | chess.Board, budgets: Sequence[int],
                        movetime_ms: float | None = None, stop: threading.Event | None = None,
                        on_info: Callable[[SearchResult], None] | None = None,
-                       reuse: bool = False) -> list[SearchResult]:
+                       reuse: bool = False,
+                       root_moves: Sequence[int] | None = None) -> list[SearchResult]:
         """One anytime search, snapshotted when the simulation count reaches each budget.
 
         With PUCT each snapshot equals a search with that budget alone; under Gumbel the
@@ -173,11 +197,15 @@ class MCTS:
             raise ValueError("a search needs sims, a movetime or a stop event")
         start = time.perf_counter()
         position = position.copy() if isinstance(position, Position) else Position.from_board(position)
-        status, _ = position_status(position.bb, position.st, position.tables,
-                                    self._workspace.moves)
-        if status != ONGOING:
+        status, legal = position_status(position.bb, position.st, position.tables,
+                                        self._workspace.moves)
+        if legal == 0:
             return [self._terminal_result(position, STATUS_NAMES[status])]
-        self._prepare_root(position, reuse, budgets[-1] if budgets else None)
+        # any other root is searched: claiming a draw there, or stopping a game that has ended
+        # by itself (a GUI may play on), is the caller's business; the tree below the root
+        # scores every such draw as a draw
+        self._prepare_root(position, reuse, budgets[-1] if budgets else None, root_moves)
+        self._root.status = STATUS_NAMES[status]
         deadline = start + movetime_ms / 1000 if movetime_ms is not None else math.inf
         snapshots: list[SearchResult] = []
         done, reason, chunk, last_info = 0, RUNNING, 16, start
@@ -210,15 +238,18 @@ class MCTS:
         self._root = None
 
     # internals
-    def _prepare_root(self, position: Position, reuse: bool, planned_sims: int | None) -> None:
-        reused = reuse and self.params.dirichlet_epsilon == 0 and self._reuse_tree(position)
+    def _prepare_root(self, position: Position, reuse: bool, planned_sims: int | None,
+                      root_moves: Sequence[int] | None) -> None:
+        # a restricted root has children the next search may not want: no reuse into or of it
+        reused = (reuse and self.params.dirichlet_epsilon == 0 and root_moves is None
+                  and self._reuse_tree(position))
         if not reused:
             # a search bounded by time alone gets the largest tree at once: its memory is mapped
             # only as nodes are used, while growing it later would copy it with the clock running
             self._ensure_capacity(NODES_PER_SIMULATION * planned_sims + 1024 if planned_sims
                                   else self.max_nodes)
             reset_tree(self._tree)
-            self._expand_root(position)
+            self._expand_root(position, root_moves)
         root = self._root
         n = self._tree.nodes["num_children"][ROOT]
         if self.params.gumbel:
@@ -229,13 +260,17 @@ class MCTS:
         else:  # PUCT reads neither
             root.gumbel, self._schedule = np.zeros(n), NO_SCHEDULE
 
-    def _expand_root(self, position: Position) -> None:
+    def _expand_root(self, position: Position, root_moves: Sequence[int] | None) -> None:
         ws, tree = self._workspace, self._tree
         ws.leaf_nodes[0] = ROOT
         ws.leaf_bb[0] = position.bb[: ws.leaf_bb.shape[1]]
         ws.leaf_st[0] = position.st[: ws.leaf_st.shape[1]]
         ws.leaf_repetitions[0] = position.repetitions()
         legal = position.legal_moves()
+        if root_moves is not None:
+            legal = legal[np.isin(legal, np.asarray(root_moves, dtype=np.int64))]
+            if len(legal) == 0:
+                raise ValueError(f"none of the root moves {list(root_moves)} is legal in {position.fen()}")
         ws.leaf_moves[0, : len(legal)] = legal
         ws.leaf_counts[0] = len(legal)
         values, priors = self._root_evaluator(ws.leaf_bb[:1], ws.leaf_st[:1], ws.leaf_repetitions[:1],
@@ -249,7 +284,7 @@ class MCTS:
         expand(tree, ROOT, legal, root_priors, len(legal))
         prove_root_mates(tree.nodes, position.bb, position.st, position.tables, ws.moves)
         backup(tree.nodes, ROOT, float(values[0]))
-        self._root = _Root(position.copy(), value=float(values[0]))
+        self._root = _Root(position.copy(), value=float(values[0]), restricted=root_moves is not None)
 
     def _reuse_tree(self, position: Position) -> bool:
         """Re-root the previous tree at ``position`` if it is the old root or one of its children
@@ -259,6 +294,8 @@ class MCTS:
         node = self._find_in_tree(self._root.position.copy(), position, ROOT, depth=2)
         nodes = self._tree.nodes
         if node is None or nodes["num_children"][node] <= 0 or nodes["proven"][node] != UNKNOWN:
+            return False
+        if node == ROOT and self._root.restricted:
             return False
         if node != ROOT:
             fresh = new_tree(len(nodes))
@@ -361,10 +398,8 @@ class MCTS:
         best = self._best_child(children, visits, q, proven)
         verdict = {WIN: "win", LOSS: "loss"}.get(int(nodes["proven"][ROOT]),
                                                  "draw" if nodes["proven"][ROOT] else None)
-        if verdict == "win":
-            root_value = 1.0
-        elif verdict == "loss":
-            root_value = -1.0
+        if verdict is not None:  # the exact value, not the mean of the visits that found it
+            root_value = {"win": 1.0, "loss": -1.0, "draw": 0.0}[verdict]
         return SearchResult(
             best_move=move_to_uci(nodes["move"][best]) if best is not None else None,
             moves=[move_to_uci(m) for m in kids["move"]],
@@ -372,7 +407,7 @@ class MCTS:
             visits=visits, q=q, prior=kids["prior"].astype(np.float32),
             improved_policy=improved, root_value=root_value,
             pv=self._principal_variation(best), nodes=int(tree.meta[NODE_COUNT]), sims=sims,
-            seconds=seconds, stop_reason=stop_reason, proven=verdict)
+            seconds=seconds, stop_reason=stop_reason, proven=verdict, status=root.status)
 
     def _best_child(self, children, visits, q, proven) -> int | None:
         """A proven win first; otherwise the most visited move not proven lost (ties: better Q;

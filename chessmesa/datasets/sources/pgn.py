@@ -106,7 +106,7 @@ def candidates(offset: int, number: int, context: TaskContext) -> list[Candidate
     for ply, move in enumerate([*game.mainline_moves(), None]):
         if sampled(ply, context):
             root = without_history(walker)
-            if root.status() == "ongoing":  # a final mate or stalemate is not labelled
+            if not root.is_game_over():  # a final mate or stalemate is not labelled
                 found.append(candidate(root, number))
         if move is not None:
             walker.push(move_from_chess(board, move))

@@ -21,10 +21,12 @@ def candidates(payload: tuple[int, str] | None, number: int, context: TaskContex
         return []
     found = []
     for ply in range(context.config.max_plies):
-        if game.status() != "ongoing":
+        if game.is_game_over():
             break
         if sampled(ply, context):
             found.append(candidate(without_history(game), number))
+        if game.is_game_over(claim_draw=True):
+            break  # a draw that can be claimed ends the game, once the position is sampled
         moves = game.legal_moves()
         game.push(int(moves[context.rng.integers(len(moves))]))
     return set_results(found, final_white_score(game))

@@ -89,7 +89,7 @@ def candidates(payload: list[tuple[int, str]], number: int, context: TaskContext
         position = line_position(line, text, context)
         if position is None:
             continue
-        if position.status() == "ongoing":
+        if not position.is_game_over():  # a draw that can be claimed is labelled
             found.append(candidate(position, line))
         else:
             context.skipped["game over"] += 1

@@ -28,7 +28,7 @@ def candidates(payload: tuple[int, str] | None, number: int, context: TaskContex
         if config.separate_play_search else None
     found, labelled = [], {}
     for ply in range(config.max_plies):
-        if game.status() != "ongoing":
+        if game.is_game_over():
             break
         root = without_history(game)  # labels depend on the position, not on how it was reached
         item = candidate(root, number) if sampled(ply, context) else None
@@ -36,6 +36,8 @@ def candidates(payload: tuple[int, str] | None, number: int, context: TaskContex
             item.labels = labelled.get(item.position.hash) or labeller.label(item.position)
             labelled[item.position.hash] = item.labels
             found.append(item)
+        if game.is_game_over(claim_draw=True):
+            break  # a draw the game claims, as a match does, once the position is labelled
         if player is not None:
             choice = labeller.timed(player.search, game, sims=config.play_sims or config.budgets[-1])
         elif item is not None:
