@@ -72,9 +72,14 @@ def _weights(model: nn.Module) -> dict[str, torch.Tensor]:
     return {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
 
 
+def _model_metadata(config: ModelConfig) -> dict[str, str]:
+    """What a model file and a checkpoint both record: the model's config and its input planes."""
+    return {_CONFIG_KEY: json.dumps(config.to_dict()), _PLANES_KEY: str(PLANES)}
+
+
 def save_model(path: Path, model: nn.Module, config: ModelConfig) -> None:
     """Write the weights and the model config to ``path`` (a ``.safetensors`` file)."""
-    metadata = {_CONFIG_KEY: json.dumps(config.to_dict()), _PLANES_KEY: str(PLANES)}
+    metadata = _model_metadata(config)
     atomic_write(Path(path), lambda tmp: save_file(_weights(model), tmp, metadata=metadata))
 
 
@@ -120,7 +125,7 @@ def save_checkpoint(path: Path, model: nn.Module, config: ModelConfig,
         for slot, tensor in slots.items():
             tensors[f"optimizer.{index}.{slot}"] = tensor.detach().cpu().contiguous()
     metadata = {
-        _CONFIG_KEY: json.dumps(config.to_dict()),
+        **_model_metadata(config),
         _STATE_KEY: json.dumps(state),
         _GROUPS_KEY: json.dumps(optimizer_state["param_groups"]),
     }
