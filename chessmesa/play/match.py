@@ -30,7 +30,6 @@ from typing import Callable, Iterator, Sequence
 import chess
 import chess.pgn
 
-from chessmesa.core import fen_from_line
 from chessmesa.play.base import Player
 from chessmesa.play.game import Adjudication, TimeControl, pgn_game, play_game
 from chessmesa.play.players import make_player
@@ -226,6 +225,8 @@ def load_openings(path: str | Path) -> list[str]:
 
 def _epd_fen(line: str, path: Path, number: int) -> str:
     """The position of an EPD line or a plain FEN line."""
+    from chessmesa.core import fen_from_line  # the rules kernel loads numba: only with openings
+
     try:
         return fen_from_line(line)
     except ValueError as error:
