@@ -64,18 +64,19 @@ def summary_table(summary: dict):
               help="Folder of the run; an interrupted demo resumes from it.")
 @click.option("--quick", "mode", flag_value="quick", help="Under 10 minutes on 2 cores.")
 @click.option("--smoke", "mode", flag_value="smoke", help="The smallest form (a minute or two; CI runs it).")
-@click.option("--full", "mode", flag_value="full", default=True, help="About 40 minutes on 2 cores (default).")
+@click.option("--full", "mode", flag_value="full", default=True, help="Under an hour on 2 cores (default; 51 minutes measured).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--workers", type=click.IntRange(1), help="Processes (default: all cores).")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json instead of the table.")
 def demo(out, mode, seed, workers, as_json):
-    """The grandmaster experiment in miniature: self-play labels at budgets 1..1024, students
-    distilled at several teacher budgets, agreement, search-equivalent budgets, puzzles, a
+    """The grandmaster experiment in miniature: self-play labels at budgets 1..1024 and an
+    independent reference search on the held-out games, students distilled at several teacher
+    budgets, agreement with game-level intervals, search-equivalent budgets, puzzles, a
     tournament, and report.html + summary.json in --out.
 
     \b
     chessmesa demo --quick          # under 10 minutes on 2 cores
-    chessmesa demo                  # the full run, about 40 minutes on 2 cores
+    chessmesa demo                  # the full run, under an hour on 2 cores
     """
     from chessmesa.experiment import MODES, Experiment
 
