@@ -25,7 +25,7 @@ import json
 import platform
 import time
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -378,7 +378,8 @@ def plot_headline(summary: dict, path: Path) -> None:
                       label="MCTS at budget b")
         for i, student in enumerate(summary["students"]):
             found = student["search_equivalent"][stratum]
-            level, interval = found["student_agreement"], found["student_agreement_ci"] or [level, level]
+            level = found["student_agreement"]
+            interval = found["student_agreement_ci"] or [level, level]
             color = f"C{i}"
             axis.axhspan(interval[0], interval[1], color=color, alpha=0.12)
             axis.axhline(level, linestyle=":", linewidth=1.0, color=color)

@@ -3,14 +3,15 @@ readers open as it is, and the upgrade of a version-1 dataset."""
 
 import json
 
-import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
 from chessmesa.cli import main
 from chessmesa.core import Position
-from chessmesa.datasets import DatasetError, GenerateConfig, SourceSpec, generate, load_dataset, read_manifest, validate_dataset
+from chessmesa.datasets import (
+    DatasetError, GenerateConfig, SourceSpec, generate, load_dataset, read_manifest, validate_dataset,
+)
 from chessmesa.datasets.split import held_out
 from chessmesa.search import MCTS
 

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from chessmesa.core import Position, move_to_uci
-from chessmesa.datasets.split import RULE, SPLITS, TRAIN, VALIDATION, game_keys, key_fraction
+from chessmesa.datasets.split import RULE, SPLITS, VALIDATION, game_keys, key_fraction
 from chessmesa.datasets.targets import row_targets
 from chessmesa.search.shares import root_policy
 
