@@ -119,3 +119,13 @@ def test_cli_report_and_its_bad_input(tmp_path):
     for folder in (empty, tmp_path / "missing"):
         result = runner.invoke(main, ["report", str(folder)])
         assert result.exit_code == 2 and str(folder.name) in result.output
+
+
+def test_every_agreement_figure_in_the_report_carries_a_game_level_interval():
+    from chessmesa.analysis.report import summarise
+
+    section = summarise(RESULTS["agreement"])
+    for table in section.tables:
+        for row in table.rows:
+            figures = row[2:-1]  # after the stratum and the counts; ECE has none
+            assert figures and all("[" in cell for cell in figures if cell != "-"), row

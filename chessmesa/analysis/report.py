@@ -54,13 +54,15 @@ def _interval(value, interval, format_value=_percent) -> str:
 def _agreement_row(first: str, s: dict) -> list[str]:
     calibration = s.get("calibration") or {}
     return [first, f"{s['n']} / {s.get('games', '-')}", _interval(s.get("top1_tied"), s.get("top1_tied_ci")),
-            _interval(s.get("top1_strict"), s.get("top1_strict_ci")), _percent(s.get("top3")),
-            _interval(s.get("q_regret"), s.get("q_regret_ci"), _fixed), _fixed(s.get("kl_bits")),
-            _fixed(s.get("kl_teacher_bits")), _fixed(s.get("value_mse")), _fixed(calibration.get("ece"))]
+            _interval(s.get("top1_strict"), s.get("top1_strict_ci")), _interval(s.get("top3"), s.get("top3_ci")),
+            _interval(s.get("q_regret"), s.get("q_regret_ci"), _fixed), _interval(s.get("kl_bits"), s.get("kl_bits_ci"), _fixed),
+            _interval(s.get("kl_teacher_bits"), s.get("kl_teacher_bits_ci"), _fixed),
+            _interval(s.get("value_mse"), s.get("value_mse_ci"), _fixed), _fixed(calibration.get("ece"))]
 
 
-_AGREEMENT_HEADERS = ["positions / games", "top-1 tied [95% CI]", "top-1 strict [95% CI]", "top-3",
-                      "Q-regret [95% CI]", "KL bits", "KL bits vs own teacher", "value MSE", "ECE"]
+_AGREEMENT_HEADERS = ["positions / games", "top-1 tied [95% CI]", "top-1 strict [95% CI]", "top-3 [95% CI]",
+                      "Q-regret [95% CI]", "KL bits [95% CI]", "KL bits vs own teacher [95% CI]",
+                      "value MSE [95% CI]", "ECE"]
 
 
 def _agreement(result: dict) -> Section:
