@@ -27,6 +27,7 @@ import numpy as np
 
 from chessmesa.analysis.metrics import bootstrap_ci
 from chessmesa.play.players import Limit, Player
+from chessmesa.play.root_rules import gives_mate
 
 BAND_WIDTH = 200
 
@@ -148,15 +149,7 @@ def is_correct(board: chess.Board, expected: chess.Move, played: chess.Move) -> 
     >>> is_correct(board, chess.Move.from_uci("a1a8"), chess.Move.from_uci("b1b8"))
     True
     """
-    return played == expected or (_mates(board, expected) and _mates(board, played))
-
-
-def _mates(board: chess.Board, move: chess.Move) -> bool:
-    board.push(move)
-    try:
-        return board.is_checkmate()
-    finally:
-        board.pop()
+    return played == expected or (gives_mate(board, expected) and gives_mate(board, played))
 
 
 def solve_puzzle(player: Player, puzzle: Puzzle, limit: Limit = Limit()) -> PuzzleResult:

@@ -45,6 +45,7 @@ def is_winning(board: chess.Board, value: float) -> bool:
 
 
 def gives_mate(board: chess.Board, move: chess.Move) -> bool:
+    """Whether ``move`` checkmates (the board is left as it was)."""
     board.push(move)
     try:
         return board.is_checkmate()
