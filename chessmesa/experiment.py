@@ -274,7 +274,8 @@ class Experiment:
                                       for (a, b), wdl in result.table().items()]})
 
     def summarise(self, seconds: float) -> dict:
-        ratings = {row["name"]: row for row in self._read("tournament.json")["players"]}
+        tournament = self._read("tournament.json")
+        ratings = {row["name"]: row for row in tournament["players"]}
         students = []
         for teacher_budget, model, target in self.students:
             name = student_name(teacher_budget, model, target)
@@ -293,7 +294,7 @@ class Experiment:
                                       (("all", "search"), ("undecided", "undecided"))},
                 "puzzle_first_move_accuracy": puzzles.get("first_move_accuracy"),
                 "elo": ratings.get(name, {}).get("rating"), "elo_ci": ratings.get(name, {}).get("ci"),
-                "against_random": self._against(name, RANDOM),
+                "against_random": _against(tournament["table"], name, RANDOM),
             })
         first = self._read(f"equivalence-{student_name(*self.students[0])}.json")
         searcher = [{"sims": b, "elo": ratings.get(f"mcts-{b}", {}).get("rating"),
@@ -325,17 +326,18 @@ class Experiment:
         self.log("[6/6] report")
         write_report(self.results, self.out, title="chessmesa: the time-limited grandmaster")
 
-    def _against(self, name: str, opponent: str) -> dict:
-        """``name``'s wins, draws and losses against ``opponent`` in the tournament."""
-        for row in self._read("tournament.json")["table"]:
-            if {row["a"], row["b"]} == {name, opponent}:
-                wins, draws, losses = row["wdl"] if row["a"] == name else row["wdl"][::-1]
-                return {"wins": wins, "draws": draws, "losses": losses,
-                        "score": (wins + draws / 2) / max(wins + draws + losses, 1)}
-        return {}
-
     def _read(self, name: str) -> dict:
         return json.loads((self.results / name).read_text())
+
+
+def _against(table: list[dict], name: str, opponent: str) -> dict:
+    """``name``'s wins, draws and losses against ``opponent`` in a tournament's table."""
+    for row in table:
+        if {row["a"], row["b"]} == {name, opponent}:
+            wins, draws, losses = row["wdl"] if row["a"] == name else row["wdl"][::-1]
+            return {"wins": wins, "draws": draws, "losses": losses,
+                    "score": (wins + draws / 2) / max(wins + draws + losses, 1)}
+    return {}
 
 
 def _headline(summary: dict | None) -> dict | None:
