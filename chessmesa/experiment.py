@@ -31,6 +31,8 @@ from typing import Callable
 
 import numpy as np
 
+from chessmesa.datasets.pipeline import default_workers
+
 DATA = Path(__file__).resolve().parents[1] / "data"
 OPENINGS = DATA / "openings" / "noob_2moves.epd"
 PUZZLES = DATA / "puzzles" / "lichess_puzzles.csv"
@@ -94,7 +96,7 @@ class Experiment:
         self.config = config
         self.out = Path(out)
         self.workers = workers
-        self.progress = progress or _silent_progress
+        self.progress = progress or silent_progress
         self.log = log
         self.results = self.out / "results"
 
@@ -188,7 +190,7 @@ class Experiment:
                 advance(step - done[index])
                 done[index] = step
 
-            train_runs(jobs, self.workers or _cores(), on_step)
+            train_runs(jobs, self.workers or default_workers(), on_step)
 
     def _held_out_labels(self):
         """The labels of the held-out games: no student trained on them, and the reference
@@ -262,7 +264,7 @@ class Experiment:
         self.log(f"[5/6] tournament: {len(specs)} players, {games} games")
         with self.progress("games", games) as advance:
             result = run_round_robin(specs, self.config.games_per_pair, openings=str(OPENINGS),
-                                     tc="spec", concurrency=self.workers or _cores(),
+                                     tc="spec", concurrency=self.workers or default_workers(),
                                      adjudication=Adjudication(max_moves=150), seed=self.config.seed,
                                      pgn_out=str(self.out / "tournament.pgn"),
                                      progress=lambda game, _: advance())
@@ -313,7 +315,7 @@ class Experiment:
             "ladder": searcher,
             "anchor": {"name": self.anchor, "elo": 0.0},
             "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                        "cores": _cores(), "python": platform.python_version()},
+                        "cores": default_workers(), "python": platform.python_version()},
             "seconds": seconds,
         }
         (self.out / "summary.json").write_text(json.dumps(summary, indent=2))
@@ -403,13 +405,9 @@ def plot_headline(summary: dict, path: Path) -> None:
     plt.close(figure)
 
 
-def _cores() -> int:
-    import os
+class silent_progress:
+    """A :data:`ProgressFactory` that shows nothing (the library's default; the CLI passes rich bars)."""
 
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-class _silent_progress:
     def __init__(self, description: str, total: int):
         pass
 

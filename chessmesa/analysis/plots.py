@@ -218,9 +218,36 @@ def tournament_figure(result: dict) -> Figure:
     return figure
 
 
+def iteration_figure(result: dict) -> Figure:
+    """Expert iteration: Elo by generation of the students alone (generation 0's = 0) and with
+    search (the static searcher at the same simulations = 0), and each student's agreement with
+    the teacher that labelled it; 95% intervals."""
+    generations = result["generations"]
+    x = [g["generation"] for g in generations]
+    figure = Figure(figsize=(11, 4), dpi=DPI)
+    left, right = figure.subplots(1, 2)
+    anchors = result.get("anchors", {})
+    for key, label in (("alone", f"student alone ({anchors.get('alone', 'gen0')} = 0)"),
+                       ("with_search", f"student with search ({anchors.get('with_search', 'mcts')} = 0)")):
+        _errorbar(left, x, [g[key].get("elo") for g in generations],
+                  [g[key].get("elo_ci") for g in generations], label)
+    left.axhline(0, color="0.5", linewidth=0.8)
+    left.set(xlabel="generation", ylabel="Elo", title="strength by generation")
+    left.legend(fontsize=8)
+    _errorbar(right, x, [g["agreement_with_teacher"].get("top1_tied") for g in generations],
+              [g["agreement_with_teacher"].get("top1_tied_ci") for g in generations], "top-1 (ties count)")
+    right.set(xlabel="generation", ylabel="agreement", title="student alone vs the teacher that labelled it")
+    for axes in (left, right):
+        axes.set_xticks(x)
+        axes.grid(alpha=0.3)
+    figure.tight_layout()
+    return figure
+
+
 FIGURES: dict[str, Callable[[dict], Figure]] = {
     "agreement": agreement_figure, "puzzles": puzzles_figure, "equivalence": equivalence_figure,
     "frontier": frontier_figure, "probes": probes_figure, "tournament": tournament_figure,
+    "iteration": iteration_figure,
 }
 
 

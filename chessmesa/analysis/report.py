@@ -167,8 +167,30 @@ def _tournament(result: dict) -> Section:
     return Section("Tournament", tables=[Table(["engine", "Elo", "95% CI", "games", "score"], rows)])
 
 
+def _elo(rating: dict) -> str:
+    return _interval(rating.get("elo"), rating.get("elo_ci"), lambda value: _fixed(value, 0))
+
+
+def _iteration(result: dict) -> Section:
+    anchors = result.get("anchors", {})
+    rows = [[str(g["generation"]), g["teacher"], str(g["train_positions"]),
+             _interval(g["agreement_with_teacher"].get("top1_tied"), g["agreement_with_teacher"].get("top1_tied_ci")),
+             _elo(g["alone"]), _elo(g["with_search"]),
+             _elo(g["matches"].get("alone", {})), _elo(g["matches"]["static"])] for g in result["generations"]]
+    tables = [Table(["generation", "labelled by", "training positions", "top-1 vs teacher",
+                     f"Elo alone ({anchors.get('alone')} = 0)", f"Elo with search ({anchors.get('with_search')} = 0)",
+                     "alone vs previous", "with search vs static mcts"], rows,
+                    "Bradley-Terry over all the run's games, and each generation's direct matches (pentanomial); 95% intervals")]
+    last = result.get("last_vs_first")
+    if last:
+        tables.append(Table(["match", "W-D-L", "Elo"], [[f"{last['a']} vs {last['b']}",
+                                                          f"{last['wins']}-{last['draws']}-{last['losses']}",
+                                                          _elo(last)]]))
+    return Section("Expert iteration: Elo by generation", tables=tables)
+
+
 SUMMARIES = {"agreement": _agreement, "puzzles": _puzzles, "equivalence": _equivalence,
-             "frontier": _frontier, "probes": _probes, "tournament": _tournament}
+             "frontier": _frontier, "probes": _probes, "tournament": _tournament, "iteration": _iteration}
 
 
 def summarise(result: dict) -> Section:

@@ -33,7 +33,8 @@ _CONFIG_OPTIONS = ("positions", "budgets", "sources", "seed", "engine", "skip_pl
                    "(tasks take turns). Default: selfplay.")
 @click.option("--engine", default="mcts", show_default=True,
               help="Label search parameters as an mcts spec, e.g. mcts:cpuct=3. With gumbel=true each "
-                   "budget gets a search of its own and the improved policy is stored too.")
+                   "budget gets a search of its own and the improved policy is stored too. A netmcts "
+                   "spec (netmcts:ckpt=RUN,batch=16) labels with a student's priors and values.")
 @click.option("--workers", type=click.IntRange(1),
               help="Worker processes or Ray actors [default: all cores].")
 @click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True)
@@ -123,10 +124,10 @@ def _config(out: Path, resume: bool, options: dict):
     given = {name for name in _CONFIG_OPTIONS
              if context.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)}
     fields = {name: value for name, value in options.items() if name in _CONFIG_OPTIONS}
-    fields.update(budgets=parse_budgets(fields["budgets"]), search=_search_params(fields.pop("engine")),
+    fields.update(budgets=parse_budgets(fields["budgets"]), **_label_search(fields.pop("engine")),
                   sources=tuple(SourceSpec.parse(s) for s in fields["sources"] or ["selfplay"]))
     if "engine" in given:
-        given.add("search")
+        given.update(("search", "network", "network_batch"))
     if resume and (out / MANIFEST).is_file():
         saved = GenerateConfig.from_dict(read_manifest(out)["config"])
         return replace(saved, **{name: value for name, value in fields.items() if name in given})
@@ -135,8 +136,10 @@ def _config(out: Path, resume: bool, options: dict):
     return GenerateConfig(**fields)
 
 
-def _search_params(engine: str):
-    """The label search's parameters from an ``mcts`` engine spec."""
+def _label_search(engine: str) -> dict:
+    """The label search's GenerateConfig fields from an ``mcts`` or ``netmcts`` engine spec: its
+    parameters, and for ``netmcts`` the network and its leaf batch."""
+    from chessmesa.play.networks import DEFAULT_BATCH
     from chessmesa.play.specs import SpecError, parse_spec
     from chessmesa.search.options import params_from_options
 
@@ -144,13 +147,19 @@ def _search_params(engine: str):
         spec = parse_spec(engine)
     except SpecError as error:
         raise BadInput(f"--engine: {error}") from None
-    if spec.kind != "mcts":
-        raise BadInput(f"--engine {engine!r}: labels come from the mcts searcher, not {spec.kind!r}")
-    owned = sorted(set(spec.options) & set(_OWNED_KEYS))
+    if spec.kind not in ("mcts", "netmcts"):
+        raise BadInput(f"--engine {engine!r}: labels come from the mcts or netmcts searcher, not {spec.kind!r}")
+    options = dict(spec.options)
+    owned = sorted(set(options) & set(_OWNED_KEYS))
     if owned:
         raise BadInput(f"--engine {engine!r}: set {owned[0]} with {_OWNED_KEYS[owned[0]]}, not in the spec")
+    network = {}
+    if spec.kind == "netmcts":  # on the CPU, a torch thread per worker: device and threads do not apply
+        if "ckpt" not in options:
+            raise BadInput(f"--engine {engine!r}: netmcts needs ckpt=RUN_OR_FILE")
+        network = {"network": options["ckpt"], "network_batch": options.get("batch", DEFAULT_BATCH)}
     try:
-        return params_from_options(spec.options)
+        return {"search": params_from_options(options), **network}
     except ValueError as error:  # a parameter out of its range
         raise BadInput(f"--engine {engine!r}: {error}") from None
 

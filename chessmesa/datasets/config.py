@@ -108,6 +108,10 @@ class GenerateConfig:
     every held-out position: its own seed and Dirichlet root noise, so that it shares no
     simulation with the label search (whose budget-``b`` labels are the first ``b`` simulations
     of one search). Its rows have ``budget == reference``, which is never a label budget.
+
+    ``network``, when set, is a trained student (a run folder or a ``.safetensors`` file) whose
+    priors and values replace the static evaluator in every search, ``network_batch`` leaves per
+    forward pass: what ``netmcts:ckpt=...`` plays, and what ``chessmesa iterate`` labels with.
     """
 
     positions: int
@@ -127,6 +131,8 @@ class GenerateConfig:
     bad_lines: str = "skip"
     holdout: float = DEFAULT_HOLDOUT
     reference: int | None = None
+    network: str | None = None
+    network_batch: int = 16
 
     def __post_init__(self) -> None:
         # lists and source strings are accepted for convenience; the stored form is canonical
@@ -134,6 +140,8 @@ class GenerateConfig:
         object.__setattr__(self, "sources", tuple(
             SourceSpec.parse(s) if isinstance(s, str) else s for s in self.sources))
         object.__setattr__(self, "search", replace(self.search, seed=self.seed))
+        if self.network is not None:  # the manifest must outlive the cwd
+            object.__setattr__(self, "network", str(Path(self.network).expanduser().resolve()))
         problems = [
             (self.positions < 1, f"positions must be at least 1, got {self.positions}"),
             (not self.budgets or self.budgets[0] < 1 or list(self.budgets) != sorted(set(self.budgets)),
@@ -153,6 +161,7 @@ class GenerateConfig:
              f"reference budget {self.reference} is also a label budget: choose another"),
             (self.reference is not None and self.holdout == 0,
              "a reference search needs held-out games: holdout must be above 0"),
+            (self.network_batch < 1, f"network batch must be at least 1, got {self.network_batch}"),
             (self.bad_lines not in BAD_LINE_POLICIES,
              f"bad_lines must be one of {', '.join(BAD_LINE_POLICIES)}, got {self.bad_lines!r}"),
         ]

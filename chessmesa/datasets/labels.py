@@ -5,6 +5,9 @@ that budget alone, so ``mcts:sims=B`` (same search parameters, same seed) reprod
 labels. Under Gumbel the Sequential Halving schedule depends on the total budget, so each budget
 gets a search of its own. Label searches never reuse a tree: a label depends on the FEN alone.
 
+With ``config.network`` every search (labels, reference, self-play) evaluates its leaves with that
+network through the batch bridge, as ``netmcts`` does, one torch thread per worker process.
+
 >>> from chessmesa.core import Position
 >>> from chessmesa.datasets.config import GenerateConfig
 >>> labels = Labeller(GenerateConfig(positions=1, budgets=(4, 16))).label(Position())
@@ -18,7 +21,9 @@ import time
 
 from chessmesa.core import Position
 from chessmesa.datasets.config import GenerateConfig
+from chessmesa.datasets.errors import DatasetError
 from chessmesa.search import MCTS, SearchResult
+from chessmesa.search.bridge import BatchEvaluator
 
 
 class Labeller:
@@ -27,8 +32,9 @@ class Labeller:
 
     def __init__(self, config: GenerateConfig):
         self.config = config
-        self.searcher = MCTS(config.label_params())
-        self.reference_searcher = MCTS(config.reference_params()) if config.reference else None
+        self.evaluator = load_evaluator(config)
+        self.searcher = self._mcts(config.label_params())
+        self.reference_searcher = self._mcts(config.reference_params()) if config.reference else None
         self.search_seconds = 0.0
 
     def label(self, position: Position) -> list[SearchResult]:
@@ -49,7 +55,10 @@ class Labeller:
 
     def play_searcher(self, seed: int) -> MCTS:
         """A fresh searcher for one self-play game whose moves do not come from the labels."""
-        return MCTS(self.config.play_params(seed))
+        return self._mcts(self.config.play_params(seed))
+
+    def _mcts(self, params) -> MCTS:
+        return MCTS(params, evaluator=self.evaluator, batch=self.config.network_batch)
 
     def timed(self, function, *args, **kwargs):
         """Call a search function, adding its time to ``search_seconds``."""
@@ -58,3 +67,22 @@ class Labeller:
             return function(*args, **kwargs)
         finally:
             self.search_seconds += time.perf_counter() - start
+
+
+def load_evaluator(config: GenerateConfig) -> BatchEvaluator | None:
+    """The network of ``config.network`` (None for the static evaluator); DatasetError with one
+    line when the checkpoint is missing or unreadable.
+
+    torch is imported here only, and only when a network labels: the static pipeline never loads it.
+    """
+    if config.network is None:
+        return None
+    import torch
+
+    from chessmesa.nn import load_network
+
+    torch.set_num_threads(1)  # one worker process per core
+    try:
+        return load_network(config.network)
+    except ValueError as error:
+        raise DatasetError(f"cannot label with network {config.network!r}: {error}") from None

@@ -28,6 +28,7 @@ from typing import Callable, Iterator
 
 from chessmesa.datasets.config import GenerateConfig
 from chessmesa.datasets.errors import DatasetError
+from chessmesa.datasets.labels import load_evaluator
 from chessmesa.datasets.sources import TaskPlan
 from chessmesa.datasets.worker import TaskResult
 from chessmesa.datasets.writer import DatasetWriter
@@ -97,6 +98,8 @@ def generate(config: GenerateConfig, out: str | Path, *, workers: int | None = N
     if workers is not None and workers < 1:
         raise DatasetError(f"workers must be at least 1, got {workers}")
     started = time.time()
+    if config.network is not None:
+        load_evaluator(config)  # a bad checkpoint fails here, in one line, not in every worker
     pool = _make_pool(config, workers, backend, ray_address)  # starts while the sources are read
     try:
         plan = TaskPlan(config)

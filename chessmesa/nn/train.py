@@ -74,6 +74,7 @@ class TrainConfig:
     warmup: float = 0.05  # share of the steps spent warming up
     min_lr_ratio: float = 0.1  # the cosine ends at lr * min_lr_ratio
     val_fraction: float | None = None  # games held out; None: the dataset's own split (--holdout)
+    init: str | None = None  # start from these weights (a run or model file of the same model)
     seed: int = 0
     device: str = "auto"
     log_every: int = 25
@@ -298,6 +299,8 @@ def train(config: TrainConfig, out: str | Path, resume: bool = False, samples: S
     else:
         torch.manual_seed(config.seed)
         model = build_model(architecture).to(device)
+        if config.init is not None:
+            _load_initial_weights(model, architecture, config.init)
         optimizer = make_optimizer(model, config)
         state = {"step": 0, "samples": 0, "seconds": 0.0}
         out.mkdir(parents=True, exist_ok=True)
@@ -363,6 +366,17 @@ def train(config: TrainConfig, out: str | Path, resume: bool = False, samples: S
     }
     atomic_write(out / METRICS_FILE, lambda tmp: tmp.write_text(json.dumps(metrics, indent=2)))
     return metrics
+
+
+def _load_initial_weights(model: nn.Module, architecture, init: str) -> None:
+    """Warm start: ``init``'s weights, which must be of the model being trained."""
+    from chessmesa.nn.checkpoint import load_model
+
+    initial, initial_architecture = load_model(init)
+    if initial_architecture != architecture:
+        raise ValueError(f"cannot start from {init}: it is a {initial_architecture.to_dict()} model, "
+                         f"not {architecture.to_dict()}")
+    model.load_state_dict(initial.state_dict())
 
 
 def held_out_split(config: TrainConfig) -> dict:

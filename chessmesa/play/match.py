@@ -23,7 +23,7 @@ import os
 import random
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import ExitStack, closing
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -82,6 +82,19 @@ class MatchResult:
         for game in self.games:
             by_pair.setdefault(game.pair, []).append(game)
         return [(games[0], games[1]) for _, games in sorted(by_pair.items()) if len(games) == 2]
+
+    def to_dict(self) -> dict:
+        """Plain JSON data; :meth:`from_dict` reads it back (a finished match kept on disk)."""
+        return {"name_a": self.name_a, "name_b": self.name_b, "games": [asdict(game) for game in self.games]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> MatchResult:
+        """
+        >>> result = MatchResult("a", "b")
+        >>> MatchResult.from_dict(result.to_dict()) == result
+        True
+        """
+        return cls(data["name_a"], data["name_b"], [GameRecord(**game) for game in data["games"]])
 
     def pentanomial(self) -> tuple[int, int, int, int, int]:
         """Numbers of complete pairs in which A scored 0, 0.5, 1, 1.5 and 2 points.
@@ -189,6 +202,34 @@ def run_gauntlet(
     parsed = _unique_names([parse_spec(spec) for spec in specs])
     return _run_tournament(parsed, [(parsed[0], opponent) for opponent in parsed[1:]], games_per_pair,
                            openings, tc, concurrency, adjudication, seed, pgn_out, progress)
+
+
+def run_pairings(
+    pairings: Sequence[tuple[str | EngineSpec, str | EngineSpec]],
+    games_per_pair: int,
+    openings: str | Path | Sequence[str] | None = None,
+    tc: str | TimeControl = "10+0.1",
+    concurrency: int = 1,
+    adjudication: Adjudication = Adjudication(),
+    seed: int | None = None,
+    pgn_out: str | Path | None = None,
+    progress: ProgressCallback | None = None,
+) -> TournamentResult:
+    """The chosen pairings, ``games_per_pair`` games each, as one tournament (arguments as in
+    :func:`run_round_robin`): for a schedule that is neither a round robin nor a gauntlet, such
+    as each generation of ``chessmesa iterate`` against its predecessor. An engine named in
+    several pairings is one player.
+
+    >>> run_pairings([("random", "greedy"), ("greedy", "mcts:sims=2")], 2, tc="spec").names
+    ['random', 'greedy', 'mcts:sims=2']
+    """
+    players: dict[str, EngineSpec] = {}
+    for pairing in pairings:
+        for spec in pairing:
+            players.setdefault(str(spec), parse_spec(spec))
+    _unique_names(list(players.values()))
+    return _run_tournament(list(players.values()), [(players[str(a)], players[str(b)]) for a, b in pairings],
+                           games_per_pair, openings, tc, concurrency, adjudication, seed, pgn_out, progress)
 
 
 def _run_tournament(players: list[EngineSpec], pairings: list, games_per_pair: int, *settings) -> TournamentResult:

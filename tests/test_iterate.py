@@ -1,0 +1,114 @@
+"""``chessmesa iterate``: generations labelled by their predecessor's search, resumable after a kill."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from chessmesa.core import Position
+from chessmesa.datasets import read_manifest
+
+SMALL = ["--generations", "2", "--positions", "240", "--budget", "8", "--steps", "20", "--games", "4",
+         "--holdout", "0.3"]
+
+
+def iterate(out, *extra, timeout=600):
+    return subprocess.run([sys.executable, "-m", "chessmesa.cli", "iterate", "--out", str(out), *SMALL, *extra],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def wait_for(path, process, seconds=600):
+    deadline = time.time() + seconds
+    while not path.exists():
+        assert process.poll() is None, process.stderr.read()[-2000:]
+        assert time.time() < deadline, f"{path} never appeared"
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_two_generations_resume_after_a_kill_and_label_with_the_previous_student(tmp_path):
+    out = tmp_path / "iter"
+    command = [sys.executable, "-m", "chessmesa.cli", "iterate", "--out", str(out), *SMALL, "--json"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    # killed (no chance to clean up) while generation 1 is being labelled or trained
+    wait_for(out / "gen-001" / "data", process)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=60)
+    finished = out / "gen-000" / "student" / "metrics.json"
+    kept = {path: path.read_bytes() for path in (finished, out / "gen-000" / "agreement.json",
+                                                 out / "gen-000" / "match-static.json") if path.exists()}
+    assert finished in kept
+
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    for path, content in kept.items():  # nothing finished was redone
+        assert path.read_bytes() == content
+    summary = json.loads(resumed.stdout)
+    assert [g["generation"] for g in summary["generations"]] == [0, 1]
+    first, second = summary["generations"]
+    assert first["teacher"].startswith("mcts") and second["teacher"].startswith("netmcts")
+    assert set(second["matches"]) == {"alone", "search", "static"} and set(first["matches"]) == {"static"}
+    for generation in summary["generations"]:
+        agreement = generation["agreement_with_teacher"]
+        assert agreement["n"] > 0 and agreement["top1_tied_ci"][0] <= agreement["top1_tied"] <= agreement["top1_tied_ci"][1]
+        static = generation["matches"]["static"]
+        assert static["wins"] + static["draws"] + static["losses"] == 4
+    assert summary["generations"][0]["alone"]["elo"] == 0.0  # the anchor
+    assert second["with_search"]["elo_ci"] is not None
+    assert (out / "report.html").read_text().count("Expert iteration") >= 1
+    assert (out / "elo-by-generation.png").stat().st_size > 10_000
+
+    # generation 1 was labelled by generation 0's student: its stored priors are that network's policy
+    config = read_manifest(out / "gen-001" / "data")["config"]
+    assert config["network"] == str((out / "gen-000" / "student").resolve())
+    assert json.loads((out / "gen-001" / "student" / "config.json").read_text())["train"]["init"] \
+        == str(out / "gen-000" / "student")
+    from chessmesa.nn import load_network
+
+    network = load_network(out / "gen-000" / "student")
+    row = pq.read_table(next((out / "gen-001" / "data").glob("part-*.parquet"))).slice(0, 1).to_pylist()[0]
+    position = Position(row["fen"])
+    (policy,), _ = network.policy_value([position])
+    order = {code: i for i, code in enumerate(position.legal_moves().tolist())}
+    expected = np.array([policy[order[code]] for code in row["moves"]])
+    np.testing.assert_allclose(row["prior"], expected, atol=1e-4)
+    static_prior = read_manifest(out / "gen-000" / "data")["config"]["network"]
+    assert static_prior is None
+
+
+def test_bad_input_is_one_line_with_exit_code_2(tmp_path):
+    zero = subprocess.run([sys.executable, "-m", "chessmesa.cli", "iterate", "--out", str(tmp_path / "a"),
+                           "--generations", "2", "--positions", "0", "--budget", "8"],
+                          capture_output=True, text=True, timeout=120)
+    assert zero.returncode == 2 and "--positions" in zero.stderr
+
+    missing = iterate(tmp_path / "b", "--init", str(tmp_path / "no-such-run"), timeout=120)
+    assert missing.returncode == 2 and "checkpoint not found" in missing.stderr
+    assert "Traceback" not in missing.stderr and len(missing.stderr.strip().splitlines()) == 1
+
+    other = tmp_path / "c"
+    other.mkdir()
+    (other / "iterate-config.json").write_text(json.dumps({"generations": 2, "positions": 240, "budget": 16}))
+    refused = iterate(other, timeout=120)
+    assert refused.returncode == 2 and "another configuration" in refused.stderr and "budget" in refused.stderr
+    assert sorted(p.name for p in other.iterdir()) == ["iterate-config.json"]  # nothing touched
+
+
+def test_generate_refuses_a_netmcts_engine_without_a_usable_checkpoint(tmp_path):
+    base = [sys.executable, "-m", "chessmesa.cli", "generate", "--positions", "4", "--budgets", "4"]
+    no_ckpt = subprocess.run(base + ["--out", str(tmp_path / "a"), "--engine", "netmcts:cpuct=2"],
+                             capture_output=True, text=True, timeout=120)
+    assert no_ckpt.returncode == 2 and "needs ckpt" in no_ckpt.stderr
+    corrupt = tmp_path / "model.safetensors"
+    corrupt.write_bytes(b"not a model")
+    bad = subprocess.run(base + ["--out", str(tmp_path / "b"), "--engine", f"netmcts:ckpt={corrupt}"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "cannot label with network" in bad.stderr
+    assert not (tmp_path / "b" / "_manifest.json").exists()
