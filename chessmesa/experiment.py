@@ -9,8 +9,9 @@
    game-level intervals, and the search-equivalent budget: the MCTS budget that agrees as well with
    the same reference (with its interval), on all positions and on the undecided ones;
 4. **puzzles**: first-move and line accuracy on a rating-stratified set of Lichess puzzles;
-5. **tournament**: students, MCTS at several budgets and ``random`` in a
-   round robin, Bradley-Terry ratings with 95% intervals;
+5. **tournament**: students, MCTS at several budgets, ``random`` and (where it is installed)
+   Stockfish limited to ``stockfish_elos`` in a round robin, Bradley-Terry ratings with 95%
+   intervals relative to ``mcts-1``, to ``random`` and on Stockfish's Elo scale;
 6. **report**: ``summary.json`` (a ``students`` list with each student's teacher budget, model,
    training compute, agreement and Elo), ``headline.png`` and ``report.html``.
 
@@ -58,6 +59,7 @@ class DemoConfig:
     target: str = "best"
     comparison_target: str = "visits"  # one student of the top teacher on this target, to compare
     holdout: float = 0.1
+    stockfish_elos: tuple[int, ...] = ()  # external anchors (UCI_Elo levels), where Stockfish is installed
     seed: int = 0
 
     @property
@@ -75,11 +77,11 @@ MODES = {
     # under 10 minutes on 2 cores
     "quick": DemoConfig(positions=50000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
                         models=("tiny",), steps=800, puzzles=300,
-                        tournament_budgets=(1, 4, 16, 64, 256), games_per_pair=4),
+                        tournament_budgets=(1, 4, 16, 64, 256), games_per_pair=4, stockfish_elos=(1350,)),
     # under an hour on 2 cores (measured: README); about 2 passes over the training positions
     "full": DemoConfig(positions=200000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
                        models=("tiny", "small"), steps=1400, puzzles=1000,
-                       tournament_budgets=(1, 4, 16, 64, 256, 1024), games_per_pair=6),
+                       tournament_budgets=(1, 4, 16, 64, 256, 1024), games_per_pair=6, stockfish_elos=(1350,)),
 }
 
 
@@ -251,14 +253,15 @@ class Experiment:
 
     def tournament(self) -> None:
         from chessmesa.analysis.results import write_result
-        from chessmesa.analysis.tournament import tournament_ratings
+        from chessmesa.analysis.tournament import rating_scales
         from chessmesa.play.match import Adjudication, run_round_robin
 
         path = self.results / "tournament.json"
         if path.exists():
             return
+        stockfish = self._stockfish_anchors()
         specs = [RANDOM] + [self.student_spec(*s) for s in self.students] + [
-            f"mcts:sims={b},name=mcts-{b}" for b in self.config.tournament_budgets]
+            f"mcts:sims={b},name=mcts-{b}" for b in self.config.tournament_budgets] + stockfish
         pairs = len(specs) * (len(specs) - 1) // 2
         games = pairs * self.config.games_per_pair
         self.log(f"[5/6] tournament: {len(specs)} players, {games} games")
@@ -268,12 +271,31 @@ class Experiment:
                                      adjudication=Adjudication(max_moves=150), seed=self.config.seed,
                                      pgn_out=str(self.out / "tournament.pgn"),
                                      progress=lambda game, _: advance())
-        rows = tournament_ratings(result, anchor=self.anchor, anchor_rating=0.0, seed=self.config.seed)
+        anchors = [(self.anchor, 0.0), (RANDOM, 0.0)]
+        if stockfish:
+            lowest = min(self.config.stockfish_elos)
+            anchors.append((f"sf-{lowest}", float(lowest)))
+        scales = rating_scales(result, anchors, seed=self.config.seed)
         write_result(path, {"analysis": "tournament", "anchor": self.anchor, "anchor_elo": 0.0,
                             "games_per_pair": self.config.games_per_pair,
-                            "players": [row.to_dict() for row in rows],
+                            "players": scales[0]["players"], "scales": scales,
                             "table": [{"a": a, "b": b, "wdl": list(wdl)}
                                       for (a, b), wdl in result.table().items()]})
+
+    def _stockfish_anchors(self) -> list[str]:
+        """The Stockfish players of the tournament: one per level, where Stockfish is installed."""
+        from chessmesa.analysis.tournament import stockfish_anchor
+        from chessmesa.play.external import find_stockfish
+        from chessmesa.play.specs import SpecError
+
+        if not self.config.stockfish_elos:
+            return []
+        try:
+            find_stockfish()
+        except SpecError as error:
+            self.log(f"no external Elo anchors: {error}")
+            return []
+        return [stockfish_anchor(level) for level in self.config.stockfish_elos]
 
     def summarise(self, seconds: float) -> dict:
         tournament = self._read("tournament.json")
@@ -296,11 +318,13 @@ class Experiment:
                                       (("all", "search"), ("undecided", "undecided"))},
                 "puzzle_first_move_accuracy": puzzles.get("first_move_accuracy"),
                 "elo": ratings.get(name, {}).get("rating"), "elo_ci": ratings.get(name, {}).get("ci"),
+                "elo_scales": _on_scales(tournament, name),
                 "against_random": _against(tournament["table"], name, RANDOM),
             })
         first = self._read(f"equivalence-{student_name(*self.students[0])}.json")
         searcher = [{"sims": b, "elo": ratings.get(f"mcts-{b}", {}).get("rating"),
                      "elo_ci": ratings.get(f"mcts-{b}", {}).get("ci"),
+                     "elo_scales": _on_scales(tournament, f"mcts-{b}"),
                      "agreement": first["search"]["curve"].get(str(b)),
                      "agreement_ci": first["search"]["curve_ci"].get(str(b)),
                      "puzzle_first_move_accuracy": self._read(f"puzzles-mcts-{b}.json").get(
@@ -314,6 +338,10 @@ class Experiment:
                          for stratum, key in (("all", "search"), ("undecided", "undecided"))},
             "ladder": searcher,
             "anchor": {"name": self.anchor, "elo": 0.0},
+            "scales": [{"anchor": scale["anchor"], "anchor_elo": scale["anchor_elo"]}
+                       for scale in tournament.get("scales", [])],
+            "stockfish": [{"name": f"sf-{level}", "uci_elo": level, "elo_scales": _on_scales(tournament, f"sf-{level}")}
+                          for level in self.config.stockfish_elos if f"sf-{level}" in ratings],
             "machine": {"platform": platform.platform(), "processor": platform.processor(),
                         "cores": default_workers(), "python": platform.python_version()},
             "seconds": seconds,
@@ -330,6 +358,17 @@ class Experiment:
 
     def _read(self, name: str) -> dict:
         return json.loads((self.results / name).read_text())
+
+
+def _on_scales(tournament: dict, name: str) -> dict:
+    """``name``'s rating and interval on each of the tournament's scales, by anchor:
+    ``{"random": {"elo", "ci"}, "sf-1350": {...}, ...}``."""
+    found = {}
+    for scale in tournament.get("scales", []):
+        for row in scale["players"]:
+            if row["name"] == name:
+                found[scale["anchor"]] = {"elo": row["rating"], "ci": row["ci"]}
+    return found
 
 
 def _against(table: list[dict], name: str, opponent: str) -> dict:

@@ -72,6 +72,7 @@ class IterateConfig:
     games: int = 100
     holdout: float = 0.1
     batch: int = 16
+    static_value: float = 0.0
     max_moves: int = 150
     init: str | None = None
     seed: int = 0
@@ -88,6 +89,8 @@ class IterateConfig:
             raise ValueError("give steps or epochs, not both")
         if (self.steps or self.epochs) <= 0:
             raise ValueError(f"steps and epochs must be positive, got {self.steps or self.epochs}")
+        if not 0 <= self.static_value <= 1:
+            raise ValueError(f"static value share must be in [0, 1], got {self.static_value}")
         if not 0 < self.holdout < 1:
             raise ValueError(f"holdout must be in (0, 1): the agreement needs held-out games, got {self.holdout}")
         if self.init is not None and not _checkpoint_exists(self.init):
@@ -163,7 +166,8 @@ class Iteration:
     def searching(self, generation: int) -> str:
         """Its student as ``netmcts`` at the label budget."""
         c = self.config
-        return (f"netmcts:ckpt={self.student_dir(generation)},sims={c.budget},batch={c.batch},"
+        blend = f"static_value={c.static_value}," if c.static_value else ""
+        return (f"netmcts:ckpt={self.student_dir(generation)},sims={c.budget},batch={c.batch},{blend}"
                 f"name=gen{generation}-search")
 
     @property
@@ -224,7 +228,7 @@ class Iteration:
         config = GenerateConfig(positions=c.positions, budgets=(c.budget,),
                                 sources=(SourceSpec.parse(f"selfplay:{OPENINGS}"),),
                                 seed=c.seed + generation, holdout=c.holdout, network=teacher,
-                                network_batch=c.batch)
+                                network_batch=c.batch, network_static_value=c.static_value if teacher else 0.0)
         out = self.data_dir(generation)
         teacher_name = "the static mcts" if teacher is None else f"netmcts with {_short(teacher, self.out)}"
         self.log(f"[gen {generation}] data: {c.positions} self-play positions labelled by {teacher_name} "

@@ -161,10 +161,15 @@ def _probes(result: dict) -> Section:
 
 
 def _tournament(result: dict) -> Section:
-    rows = [[p["name"], _fixed(p["rating"], 0),
-             f"[{_fixed((p.get('ci') or [None])[0], 0)}, {_fixed((p.get('ci') or [None, None])[1], 0)}]",
-             str(p["games"]), _percent(p["score"])] for p in result["players"]]
-    return Section("Tournament", tables=[Table(["engine", "Elo", "95% CI", "games", "score"], rows)])
+    """One rating column per scale (the anchor's, random's, Stockfish's), in the order of the first."""
+    scales = result.get("scales") or [{"anchor": result.get("anchor"), "anchor_elo": result.get("anchor_elo", 0),
+                                       "players": result["players"]}]
+    by_scale = [{p["name"]: p for p in scale["players"]} for scale in scales]
+    rows = [[p["name"], *(_interval(found[p["name"]]["rating"], found[p["name"]].get("ci"), lambda v: _fixed(v, 0))
+                          for found in by_scale), str(p["games"]), _percent(p["score"])]
+            for p in scales[0]["players"]]
+    headers = ["engine", *(f"Elo ({s['anchor']} = {s['anchor_elo']:g}), 95% CI" for s in scales), "games", "score"]
+    return Section("Tournament", tables=[Table(headers, rows)])
 
 
 def _elo(rating: dict) -> str:

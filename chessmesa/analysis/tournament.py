@@ -1,4 +1,9 @@
-"""Ratings from played games: match statistics and Bradley-Terry tournament tables.
+"""Ratings from played games: match statistics, Bradley-Terry tournament tables, and the external
+scale that Stockfish's strength-limited levels give.
+
+Stockfish's ``UCI_Elo`` (with ``UCI_LimitStrength``) is fitted by its authors to CCRL ratings at
+their time controls, not ours (:data:`STOCKFISH_MOVETIME_MS` a move), so a rating on that scale
+places a player roughly, as "about a 1500 engine", not to the point.
 
 >>> from chessmesa.play.match import run_match
 >>> result = run_match("random:seed=1", "random:seed=2", games=2, tc="nodes=1")
@@ -14,6 +19,43 @@ from chessmesa.analysis.bradley_terry import bradley_terry, bradley_terry_interv
 from chessmesa.analysis.elo import MatchStats, SprtConfig
 from chessmesa.analysis.results import json_ready
 from chessmesa.play.match import MatchResult, TournamentResult
+
+
+#: Debian's Stockfish 15.1 accepts UCI_Elo from 1350 to 2850.
+STOCKFISH_ELO_RANGE = (1350, 2850)
+#: Thinking time of the Stockfish anchors under ``--tc spec``.
+STOCKFISH_MOVETIME_MS = 100
+
+
+def stockfish_anchor(elo: int) -> str:
+    """The engine spec of Stockfish limited to ``elo``, named ``sf-ELO``.
+
+    >>> stockfish_anchor(1500)
+    'stockfish:elo=1500,movetime=100,name=sf-1500'
+    """
+    return f"stockfish:elo={elo},movetime={STOCKFISH_MOVETIME_MS},name=sf-{elo}"
+
+
+def parse_stockfish_levels(text: str) -> tuple[int, ...]:
+    """Stockfish Elo levels from ``"1350,1600"``, increasing; ValueError naming a bad one.
+
+    >>> parse_stockfish_levels("1600, 1350")
+    (1350, 1600)
+    >>> parse_stockfish_levels("1000")
+    Traceback (most recent call last):
+    ...
+    ValueError: Stockfish Elo level 1000 is outside 1350..2850 (what UCI_Elo accepts)
+    """
+    low, high = STOCKFISH_ELO_RANGE
+    levels = []
+    for item in text.split(","):
+        item = item.strip()
+        if not item.isdigit():
+            raise ValueError(f"Stockfish Elo levels must be integers: {item!r} in {text!r}")
+        if not low <= int(item) <= high:
+            raise ValueError(f"Stockfish Elo level {item} is outside {low}..{high} (what UCI_Elo accepts)")
+        levels.append(int(item))
+    return tuple(sorted(set(levels)))
 
 
 def match_stats(result: MatchResult, sprt: SprtConfig | None = None) -> MatchStats:
@@ -64,3 +106,15 @@ def tournament_ratings(result: TournamentResult, anchor: str | None = None,
         rows.append(RatingRow(name, float(ratings[i]), float(intervals[i, 0]), float(intervals[i, 1]),
                               played, float((wins + 0.5 * draws) / played) if played else float("nan")))
     return sorted(rows, key=lambda row: -row.rating)
+
+
+def rating_scales(result: TournamentResult, anchors: list[tuple[str, float]], seed: int = 0) -> list[dict]:
+    """The tournament's ratings once per ``(anchor, rating)``: on Stockfish's scale (an ``sf-ELO``
+    player at ELO) and against ``random`` (at 0), say. Each scale is its own fit with its own
+    bootstrap, so every interval is the one relative to that scale's anchor.
+
+    Returns ``[{"anchor", "anchor_elo", "players": [row dicts, best first]}]``.
+    """
+    return [{"anchor": anchor, "anchor_elo": rating,
+             "players": [row.to_dict() for row in tournament_ratings(result, anchor, rating, seed)]}
+            for anchor, rating in anchors]

@@ -127,7 +127,7 @@ def _config(out: Path, resume: bool, options: dict):
     fields.update(budgets=parse_budgets(fields["budgets"]), **_label_search(fields.pop("engine")),
                   sources=tuple(SourceSpec.parse(s) for s in fields["sources"] or ["selfplay"]))
     if "engine" in given:
-        given.update(("search", "network", "network_batch"))
+        given.update(("search", "network", "network_batch", "network_static_value"))
     if resume and (out / MANIFEST).is_file():
         saved = GenerateConfig.from_dict(read_manifest(out)["config"])
         return replace(saved, **{name: value for name, value in fields.items() if name in given})
@@ -157,7 +157,8 @@ def _label_search(engine: str) -> dict:
     if spec.kind == "netmcts":  # on the CPU, a torch thread per worker: device and threads do not apply
         if "ckpt" not in options:
             raise BadInput(f"--engine {engine!r}: netmcts needs ckpt=RUN_OR_FILE")
-        network = {"network": options["ckpt"], "network_batch": options.get("batch", DEFAULT_BATCH)}
+        network = {"network": options["ckpt"], "network_batch": options.get("batch", DEFAULT_BATCH),
+                   "network_static_value": options.get("static_value", 0.0)}
     try:
         return {"search": params_from_options(options), **network}
     except ValueError as error:  # a parameter out of its range

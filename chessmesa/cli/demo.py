@@ -22,6 +22,12 @@ def _interval(value, interval, pattern: str) -> str:
     return text
 
 
+def _elo(rating: dict) -> str:
+    """``+18 [-55, +81]`` from ``{"elo", "ci"}``."""
+    ci = rating.get("ci") or [None, None]
+    return f"{_fmt(rating.get('elo'), '{:+.0f}')} [{_fmt(ci[0], '{:+.0f}')}, {_fmt(ci[1], '{:+.0f}')}]"
+
+
 def _budget(found: dict) -> str:
     if found["budget"] is None:
         return f"{found['out_of_range']} the curve"
@@ -35,14 +41,19 @@ def summary_table(summary: dict):
     from rich.table import Table
 
     reference = summary["reference"]
+    external = [scale for scale in summary.get("scales", []) if scale["anchor"].startswith("sf-")]
     table = Table(title=f"students without search vs the {reference['kind']} {reference['budget']}-simulation "
                         f"reference ({summary['split']['games']} held-out games; 95% game-level intervals)")
     for column in ("player", "teacher", "target", "top-1 (ties count)", "top-1 strict", "Q-regret",
                    "search-equivalent sims", "undecided: equivalent sims", "puzzles", "vs random",
-                   f"Elo ({summary['anchor']['name']} = 0)"):
+                   f"Elo ({summary['anchor']['name']} = 0)",
+                   *(f"Elo ({scale['anchor']} = {scale['anchor_elo']:g})" for scale in external)):
         table.add_column(column, justify="left" if column == "player" else "right")
+
+    def on_external_scales(player: dict) -> list[str]:
+        return [_elo(player.get("elo_scales", {}).get(scale["anchor"], {})) for scale in external]
+
     for s in summary["students"]:
-        ci = s["elo_ci"] or [None, None]
         agreement = s["agreement"]["all"]
         table.add_row(s["name"], str(s["teacher_budget"]), s["target"],
                       _interval(agreement["top1_tied"], agreement["top1_tied_ci"], "{:.1%}"),
@@ -50,12 +61,17 @@ def summary_table(summary: dict):
                       _fmt(agreement["q_regret"], "{:.3f}"), _budget(s["search_equivalent"]["all"]),
                       _budget(s["search_equivalent"]["undecided"]),
                       _fmt(s["puzzle_first_move_accuracy"], "{:.1%}"), _fmt(s["against_random"].get("score"), "{:.0%}"),
-                      f"{_fmt(s['elo'], '{:+.0f}')} [{_fmt(ci[0], '{:+.0f}')}, {_fmt(ci[1], '{:+.0f}')}]")
+                      _elo({"elo": s["elo"], "ci": s["elo_ci"]}),
+                      *on_external_scales(s))
     for rung in summary["ladder"]:
-        ci = rung["elo_ci"] or [None, None]
         table.add_row(f"mcts-{rung['sims']}", "-", "-", _interval(rung["agreement"], rung["agreement_ci"], "{:.1%}"),
                       "-", "-", f"{rung['sims']}", "-", _fmt(rung["puzzle_first_move_accuracy"], "{:.1%}"), "-",
-                      f"{_fmt(rung['elo'], '{:+.0f}')} [{_fmt(ci[0], '{:+.0f}')}, {_fmt(ci[1], '{:+.0f}')}]")
+                      _elo({"elo": rung["elo"], "ci": rung["elo_ci"]}),
+                      *on_external_scales(rung))
+    for anchor in summary.get("stockfish", []):
+        own = anchor["elo_scales"].get(summary["anchor"]["name"], {})
+        table.add_row(anchor["name"], "-", "-", "-", "-", "-", "-", "-", "-", "-", _elo(own),
+                      *on_external_scales(anchor))
     return table
 
 

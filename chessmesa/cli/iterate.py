@@ -56,6 +56,9 @@ def generations_table(summary: dict):
               show_default=True, help="Share of each generation's games held out for the agreement.")
 @click.option("--batch", type=click.IntRange(1, 4096), default=16, show_default=True,
               help="Leaves per network call in the students' searches.")
+@click.option("--static-value", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of the static evaluator's value in each leaf of the students' searches "
+                   "(0: the student's own value, AlphaZero's loop; 1: its priors with the static value).")
 @click.option("--init", type=click.Path(), help="A student (run folder or model file) whose search labels "
                                                "generation 0 instead of the static mcts.")
 @click.option("--workers", type=click.IntRange(1), help="Processes (default: all cores).")
@@ -65,7 +68,7 @@ def generations_table(summary: dict):
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print results/iteration.json instead of the table.")
 def iterate(out, generations, positions, budget, model, steps, epochs, target, warm_start, games, holdout,
-            batch, init, workers, backend, ray_address, seed, as_json):
+            batch, static_value, init, workers, backend, ray_address, seed, as_json):
     """Expert iteration: generation 0 labelled by mcts with the static evaluator, generation k+1
     by netmcts with generation k's student; each student trained on its generation's labels, then
     measured: agreement with its teacher, and matches alone and with search against its
@@ -82,7 +85,8 @@ def iterate(out, generations, positions, budget, model, steps, epochs, target, w
     try:
         config = IterateConfig(generations=generations, positions=positions, budget=budget, model=model,
                                steps=steps, epochs=epochs, target=target, warm_start=warm_start, games=games,
-                               holdout=holdout, batch=batch, init=init, seed=seed)
+                               holdout=holdout, batch=batch, static_value=static_value,
+                               init=init, seed=seed)
         stages = Console(stderr=True)
         run = Iteration(config, out, workers=workers, backend=backend, ray_address=ray_address,
                         progress=lambda description, total: progress_bar(description, total),

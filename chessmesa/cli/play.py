@@ -131,21 +131,35 @@ def match(spec_a, spec_b, games, sprt, tc, openings, concurrency, claim_draws, m
 @click.argument("specs", nargs=-1, required=True)
 @click.option("--games-per-pair", type=click.IntRange(1), required=True)
 @click.option("--gauntlet", is_flag=True, help="The first engine plays each of the others only.")
-@click.option("--anchor", help="Player whose rating is fixed (default: the first).")
-@click.option("--anchor-elo", type=float, default=0.0, show_default=True)
+@click.option("--anchor", help="Player whose rating is fixed (default: the weakest Stockfish level, "
+                                "else the first).")
+@click.option("--anchor-elo", type=float, help="The anchor's rating (default: a Stockfish level's Elo, else 0).")
+@click.option("--stockfish-elo", "stockfish_levels", metavar="LEVELS",
+              help="Add Stockfish limited to these Elo levels (UCI_Elo, 1350..2850), e.g. 1350,1600, "
+                   "and rate every player on that scale (and against random, when it plays).")
 @match_options
-def tournament(specs, games_per_pair, gauntlet, anchor, anchor_elo, tc, openings, concurrency,
+def tournament(specs, games_per_pair, gauntlet, anchor, anchor_elo, stockfish_levels, tc, openings, concurrency,
                claim_draws, max_moves, resign_cp, draw_cp, pgn_out, seed, as_json):
     """Round robin (or gauntlet) with Bradley-Terry ratings and bootstrap 95% intervals.
 
     \b
     chessmesa tournament random greedy mcts:sims=100 mcts:sims=400 --games-per-pair 10 --concurrency 2
+    chessmesa tournament random mcts:sims=1 mcts:sims=1024 --stockfish-elo 1350,1600 --games-per-pair 20 \\
+        --concurrency 2      # every player on Stockfish's Elo scale, and against random
     """
-    from chessmesa.analysis.tournament import tournament_ratings
+    from chessmesa.analysis.tournament import parse_stockfish_levels, rating_scales, stockfish_anchor
     from chessmesa.play.match import run_gauntlet, run_round_robin
 
+    try:
+        levels = parse_stockfish_levels(stockfish_levels) if stockfish_levels else ()
+    except ValueError as error:
+        raise BadInput(f"--stockfish-elo: {error}") from None
+    specs = list(specs) + [stockfish_anchor(level) for level in levels]
     if len(specs) < 2:
         raise BadInput("a tournament needs at least two engines")
+    if anchor is None and levels:
+        anchor, anchor_elo = f"sf-{levels[0]}", float(levels[0]) if anchor_elo is None else anchor_elo
+    anchor_elo = 0.0 if anchor_elo is None else anchor_elo
     _check_match_inputs(specs, tc, openings)
     runner = run_gauntlet if gauntlet else run_round_robin
     pairings = len(specs) - 1 if gauntlet else len(specs) * (len(specs) - 1) // 2
@@ -156,18 +170,20 @@ def tournament(specs, games_per_pair, gauntlet, anchor, anchor_elo, tc, openings
                             adjudication=_adjudication(claim_draws, max_moves, resign_cp, draw_cp),
                             seed=seed,
                             pgn_out=pgn_out, progress=lambda game, _: advance())
-        rows = tournament_ratings(result, anchor=anchor, anchor_rating=anchor_elo, seed=seed)
+        anchor = anchor or result.names[0]
+        anchors = [(anchor, anchor_elo)] + ([("random", 0.0)] if "random" in result.names and anchor != "random" else [])
+        scales = rating_scales(result, anchors, seed)
     except ValueError as error:
         raise BadInput(str(error)) from None
-    report = {"players": [row.to_dict() for row in rows], "anchor": anchor or result.names[0],
-              "anchor_elo": anchor_elo, "tc": tc, "games_per_pair": games_per_pair,
+    report = {"players": scales[0]["players"], "anchor": anchor, "anchor_elo": anchor_elo, "scales": scales,
+              "tc": tc, "games_per_pair": games_per_pair,
               "table": [{"a": a, "b": b, "wdl": list(wdl)} for (a, b), wdl in result.table().items()]}
     if as_json:
         print_json(report)
         return
     from chessmesa.cli.support import ratings_table
 
-    console.print(ratings_table(rows, report["anchor"], anchor_elo))
+    console.print(ratings_table(scales))
 
 
 @main.command()

@@ -106,18 +106,28 @@ def match_summary(stats: dict) -> str:
     return "\n".join(lines)
 
 
-def ratings_table(rows, anchor: str, anchor_elo: float):
-    """Bradley-Terry ratings as a rich table."""
+def ratings_table(scales: list[dict]):
+    """Bradley-Terry ratings as a rich table: a column and its interval for each scale
+    (:func:`chessmesa.analysis.tournament.rating_scales`), in the order of the first one."""
     from rich.table import Table
 
-    table = Table(title=f"Bradley-Terry ratings ({anchor} fixed at {anchor_elo:g})")
-    for column in ("engine", "Elo", "95% CI", "games", "score"):
-        table.add_column(column, justify="right" if column != "engine" else "left")
+    first = scales[0]
+    table = Table(title=f"Bradley-Terry ratings ({first['anchor']} fixed at {first['anchor_elo']:g}; 95% intervals)")
+    table.add_column("engine")
+    for scale in scales:
+        table.add_column(f"Elo ({scale['anchor']} = {scale['anchor_elo']:g})", justify="right")
+        table.add_column("95% CI", justify="right")
+    table.add_column("games", justify="right")
+    table.add_column("score", justify="right")
 
-    def fmt(x: float) -> str:
-        return f"{x:+.0f}" if x == x and abs(x) != float("inf") else ("+inf" if x > 0 else "-inf")
+    def fmt(x: float | None) -> str:
+        return "-" if x is None else f"{x:+.0f}"
 
-    for row in rows:
-        table.add_row(row.name, fmt(row.rating), f"[{fmt(row.low)}, {fmt(row.high)}]",
-                      str(row.games), f"{row.score:.1%}")
+    by_scale = [{row["name"]: row for row in scale["players"]} for scale in scales]
+    for row in first["players"]:
+        cells = []
+        for rows in by_scale:
+            found = rows[row["name"]]
+            cells += [fmt(found["rating"]), f"[{fmt(found['ci'][0])}, {fmt(found['ci'][1])}]"]
+        table.add_row(row["name"], *cells, str(row["games"]), "-" if row["score"] is None else f"{row['score']:.1%}")
     return table

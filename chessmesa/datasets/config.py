@@ -111,7 +111,9 @@ class GenerateConfig:
 
     ``network``, when set, is a trained student (a run folder or a ``.safetensors`` file) whose
     priors and values replace the static evaluator in every search, ``network_batch`` leaves per
-    forward pass: what ``netmcts:ckpt=...`` plays, and what ``chessmesa iterate`` labels with.
+    forward pass: what ``netmcts:ckpt=...`` plays, and what ``chessmesa iterate`` labels with;
+    ``network_static_value`` of each leaf's value is the static evaluator's instead
+    (``netmcts:static_value=...``).
     """
 
     positions: int
@@ -133,6 +135,7 @@ class GenerateConfig:
     reference: int | None = None
     network: str | None = None
     network_batch: int = 16
+    network_static_value: float = 0.0
 
     def __post_init__(self) -> None:
         # lists and source strings are accepted for convenience; the stored form is canonical
@@ -162,6 +165,8 @@ class GenerateConfig:
             (self.reference is not None and self.holdout == 0,
              "a reference search needs held-out games: holdout must be above 0"),
             (self.network_batch < 1, f"network batch must be at least 1, got {self.network_batch}"),
+            (not 0 <= self.network_static_value <= 1,
+             f"network static value share must be in [0, 1], got {self.network_static_value}"),
             (self.bad_lines not in BAD_LINE_POLICIES,
              f"bad_lines must be one of {', '.join(BAD_LINE_POLICIES)}, got {self.bad_lines!r}"),
         ]

@@ -24,6 +24,7 @@ from chessmesa.datasets.config import GenerateConfig
 from chessmesa.datasets.errors import DatasetError
 from chessmesa.search import MCTS, SearchResult
 from chessmesa.search.bridge import BatchEvaluator
+from chessmesa.search.searcher import network_evaluator
 
 
 class Labeller:
@@ -58,7 +59,10 @@ class Labeller:
         return self._mcts(self.config.play_params(seed))
 
     def _mcts(self, params) -> MCTS:
-        return MCTS(params, evaluator=self.evaluator, batch=self.config.network_batch)
+        if self.evaluator is None:
+            return MCTS(params)
+        evaluator = network_evaluator(self.evaluator, params, self.config.network_static_value)
+        return MCTS(params, evaluator=evaluator, batch=self.config.network_batch)
 
     def timed(self, function, *args, **kwargs):
         """Call a search function, adding its time to ``search_seconds``."""

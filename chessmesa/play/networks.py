@@ -27,7 +27,7 @@ from chessmesa.play.root_rules import guarded_move, is_winning
 from chessmesa.play.searchers import MctsPlayer, mcts_keys, root_move_codes, value_to_wdl
 from chessmesa.play.specs import EngineSpec, SpecError, register_kind
 from chessmesa.search.options import params_from_options, tree_nodes
-from chessmesa.search.searcher import MCTS, value_to_cp
+from chessmesa.search.searcher import MCTS, network_evaluator, value_to_cp
 
 DEFAULT_BATCH = 16
 #: Positions per network call when a ``policy`` player analyses many.
@@ -109,7 +109,8 @@ class NetMctsPlayer(MctsPlayer):
         super().__init__(spec, seed)
 
     def _searcher(self, options: dict) -> MCTS:
-        return MCTS(params_from_options(options), evaluator=self.network,
+        params = params_from_options(options)
+        return MCTS(params, evaluator=network_evaluator(self.network, params, options.get("static_value", 0.0)),
                     batch=options.get("batch", DEFAULT_BATCH), max_nodes=tree_nodes(options))
 
     def close(self) -> None:
@@ -119,5 +120,6 @@ class NetMctsPlayer(MctsPlayer):
 
 register_kind("policy", PolicyPlayer, _NETWORK_KEYS,
               "a network's most probable move, no search (ckpt=RUN_OR_FILE, device, threads)")
-register_kind("netmcts", NetMctsPlayer, {**mcts_keys(), **_NETWORK_KEYS},
-              f"MCTS with network leaves, batched (ckpt, sims, batch={DEFAULT_BATCH}, mcts keys)")
+register_kind("netmcts", NetMctsPlayer, {**mcts_keys(), **_NETWORK_KEYS, "static_value": float},
+              f"MCTS with network leaves, batched (ckpt, sims, batch={DEFAULT_BATCH}, static_value=0..1 "
+              "of the static evaluator's value in each leaf's, mcts keys)")
