@@ -77,7 +77,7 @@ MODES = {
     # under 10 minutes on 2 cores
     "quick": DemoConfig(positions=50000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
                         models=("tiny",), steps=800, puzzles=300,
-                        tournament_budgets=(1, 4, 16, 64, 256), games_per_pair=4, stockfish_elos=(1350,)),
+                        tournament_budgets=(1, 4, 16, 64, 256, 1024), games_per_pair=4, stockfish_elos=(1350,)),
     # under an hour on 2 cores (measured: README); about 2 passes over the training positions
     "full": DemoConfig(positions=200000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
                        models=("tiny", "small"), steps=1400, puzzles=1000,

@@ -98,7 +98,7 @@ def test_a_non_empty_out_is_refused_and_left_alone(tmp_path):
     (("--source", "tablebase"), "unknown source 'tablebase'"),
     (("--source", "epd"), "needs a file"),
     (("--engine", "mcts:sims=50"), "set sims with --budgets"),
-    (("--engine", "random"), "labels come from the mcts searcher"),
+    (("--engine", "random"), "labels come from the mcts or netmcts searcher"),
     (("--engine", "mcts:cpuct=abc"), "cpuct"),
 ])
 def test_bad_input_is_one_line_with_exit_2(tmp_path, args, needle):

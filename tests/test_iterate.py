@@ -112,3 +112,28 @@ def test_generate_refuses_a_netmcts_engine_without_a_usable_checkpoint(tmp_path)
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "cannot label with network" in bad.stderr
     assert not (tmp_path / "b" / "_manifest.json").exists()
+
+
+def test_a_static_value_blend_keeps_the_network_priors_and_mixes_the_values():
+    from chessmesa.nn import MODEL_SIZES, Network, build_model
+    from chessmesa.search import SearchParams
+    from chessmesa.search.searcher import StaticBatchEvaluator, StaticValueBlend, network_evaluator
+
+    network = Network(build_model(MODEL_SIZES["tiny"]), MODEL_SIZES["tiny"])
+    positions = [Position(), Position("r1bqkbnr/pppp1ppp/2n5/4p3/3PP3/5N2/PPP2PPP/RNBQKB1R b KQkq - 0 3")]
+    leaves = (np.stack([p.bb[:9] for p in positions]), np.stack([p.st[:70] for p in positions]),
+              np.ones(2, dtype=np.int64), np.zeros((2, 256), dtype=np.int64), np.zeros(2, dtype=np.int64))
+    for i, position in enumerate(positions):
+        moves = position.legal_moves()
+        leaves[3][i, :len(moves)] = moves
+        leaves[4][i] = len(moves)
+    params = SearchParams()
+    net_values, net_priors = network(*leaves)
+    static_values, _ = StaticBatchEvaluator(params)(*leaves)
+    assert network_evaluator(network, params, 0.0) is network
+    for share in (0.25, 1.0):
+        values, priors = network_evaluator(network, params, share)(*leaves)
+        np.testing.assert_allclose(values, (1 - share) * net_values + share * static_values, atol=1e-9)
+        np.testing.assert_array_equal(priors, net_priors)
+    with pytest.raises(ValueError, match="share"):
+        StaticValueBlend(network, params, 1.5)

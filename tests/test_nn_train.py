@@ -210,3 +210,16 @@ def test_runs_in_two_processes_match_runs_in_one(dataset, tmp_path):
         first, second = load_file(one / MODEL_FILE), load_file(two / MODEL_FILE)
         assert all(np.array_equal(first[name], second[name]) for name in first)
     assert {(index, 12) for index in (0, 1)} <= set(steps)
+
+
+def test_a_warm_start_begins_from_the_given_weights_and_refuses_another_model(dataset, tmp_path):
+    train(config(dataset, steps=4), tmp_path / "first")
+    train(config(dataset, steps=1, lr=1e-12, init=str(tmp_path / "first")), tmp_path / "warm")
+    train(config(dataset, steps=1, lr=1e-12), tmp_path / "cold")
+    # the weights, not the batch-norm statistics (which one training step moves whatever the lr)
+    first, warm, cold = (dict(load_network(tmp_path / name).model.named_parameters())
+                         for name in ("first", "warm", "cold"))
+    assert all(torch.allclose(first[key], warm[key], atol=1e-6) for key in first)
+    assert not all(torch.allclose(first[key], cold[key], atol=1e-6) for key in first)
+    with pytest.raises(ValueError, match="cannot start from"):
+        train(config(dataset, steps=1, model="small", init=str(tmp_path / "first")), tmp_path / "other")

@@ -15,6 +15,7 @@ from chessmesa.play.match import (
     load_openings,
     run_gauntlet,
     run_match,
+    run_pairings,
     run_round_robin,
 )
 from chessmesa.play.players import Choice, Limit, RandomPlayer
@@ -237,3 +238,37 @@ def test_round_robin_pairs_share_one_pool():
                              adjudication=Adjudication(max_moves=20))
     assert [len(match.games) for match in result.matches] == [2, 2, 2]
     assert all(sum(match.pentanomial()) == 1 for match in result.matches)
+
+
+def test_chosen_pairings_share_players_and_a_finished_match_reads_back():
+    result = run_pairings([("random:seed=1", "random:seed=2"), ("random:seed=2", "greedy")], 2, tc="nodes=1",
+                          adjudication=Adjudication(max_moves=20))
+    assert result.names == ["random:seed=1", "random:seed=2", "greedy"]
+    assert [(m.name_a, m.name_b) for m in result.matches] == [("random:seed=1", "random:seed=2"),
+                                                             ("random:seed=2", "greedy")]
+    match = result.matches[1]
+    again = MatchResult.from_dict(match.to_dict())
+    assert again == match and again.pentanomial() == match.pentanomial() and len(again.games) == 2
+
+
+@needs_stockfish
+def test_tournament_rates_every_player_on_stockfish_scale_and_against_random():
+    from click.testing import CliRunner
+
+    from chessmesa.cli import main
+
+    run = CliRunner().invoke(main, ["tournament", "random", "greedy", "--stockfish-elo", "1350",
+                                    "--games-per-pair", "2", "--max-moves", "40", "--json"])
+    assert run.exit_code == 0, run.output
+    import json
+
+    report = json.loads(run.output)
+    assert report["anchor"] == "sf-1350" and report["anchor_elo"] == 1350
+    scales = {scale["anchor"]: {row["name"]: row for row in scale["players"]} for scale in report["scales"]}
+    assert set(scales) == {"sf-1350", "random"}
+    assert scales["sf-1350"]["sf-1350"]["rating"] == 1350 and scales["random"]["random"]["rating"] == 0
+    # one fit, two anchors: the gaps between players agree on both scales
+    gap = scales["sf-1350"]["greedy"]["rating"] - scales["sf-1350"]["random"]["rating"]
+    assert abs(gap - scales["random"]["greedy"]["rating"]) < 0.5  # two fits, each to its tolerance
+    bad = CliRunner().invoke(main, ["tournament", "random", "--stockfish-elo", "1000", "--games-per-pair", "2"])
+    assert bad.exit_code == 2 and "1000" in bad.output and "1350" in bad.output
