@@ -10,9 +10,10 @@ The grandmaster's one-second intuition was shaped by years of their own slower s
   predecessor's weights (``warm_start``) or from scratch;
 - each generation is measured: its student's agreement with the teacher that labelled it (on the
   held-out games of its data, with a game-level interval), and matches: the student alone against
-  its predecessor alone, the student with search (``netmcts`` at the label budget) against its
-  predecessor with search and against the static ``mcts`` at the same simulations. At the end the
-  last student alone plays generation 0's student alone directly.
+  its predecessor alone and against ``mcts:sims=1`` (a fixed opponent of every generation, whose
+  games are decisive where two students alone mostly draw), the student with search (``netmcts``
+  at the label budget) against its predecessor with search and against the static ``mcts`` at the
+  same simulations. At the end the last student alone plays generation 0's student alone directly.
 
 Elo by generation comes from one Bradley-Terry fit per kind of player over all these games: the
 students alone relative to generation 0's (the student alone), the students with search relative
@@ -44,6 +45,11 @@ from chessmesa.experiment import OPENINGS, ProgressFactory, silent_progress
 CONFIG_FILE = "iterate-config.json"
 #: Default Bradley-Terry bootstrap resamples for the Elo intervals.
 RESAMPLES = 200
+#: The fixed opponent of every generation's student alone.
+FLOOR = "mcts:sims=1,name=mcts-1"
+#: The matches of the students alone, and of the students with search (one rating fit each).
+ALONE_KINDS = ("alone", "floor", "first")
+SEARCH_KINDS = ("search", "static")
 
 
 @dataclass(frozen=True)
@@ -119,8 +125,9 @@ def _checkpoint_exists(path: str) -> bool:
 @dataclass(frozen=True)
 class Pairing:
     """One match of a generation: ``kind`` names it (``alone``: against the predecessor alone;
-    ``search``: with search against the predecessor with search; ``static``: with search against
-    the static searcher at the same simulations)."""
+    ``floor``: alone against ``mcts:sims=1``; ``search``: with search against the predecessor with
+    search; ``static``: with search against the static searcher at the same simulations;
+    ``first``: the last student alone against generation 0's)."""
 
     kind: str
     spec_a: str
@@ -176,7 +183,8 @@ class Iteration:
         return f"mcts:sims={self.config.budget},name=mcts-{self.config.budget}"
 
     def pairings(self, generation: int) -> list[Pairing]:
-        found = [Pairing("static", self.searching(generation), self.static)]
+        found = [Pairing("floor", self.alone(generation), FLOOR),
+                 Pairing("static", self.searching(generation), self.static)]
         if generation > 0:
             found = [Pairing("alone", self.alone(generation), self.alone(generation - 1)),
                      Pairing("search", self.searching(generation), self.searching(generation - 1)), *found]
@@ -312,10 +320,10 @@ class Iteration:
         matches = {(g, p.kind): _read(self.match_path(g, p))
                    for g in range(self.config.generations) for p in self.pairings(g)}
         last_vs_first = _read(self.out / "match-last-vs-first.json") if self.last_vs_first else None
-        alone = _ratings([m for (g, kind), m in matches.items() if kind == "alone"]
+        alone = _ratings([m for (g, kind), m in matches.items() if kind in ALONE_KINDS]
                          + ([last_vs_first] if last_vs_first else []), anchor="gen0", seed=self.config.seed)
         anchor = f"mcts-{self.config.budget}"
-        search = _ratings([m for (g, kind), m in matches.items() if kind != "alone"], anchor=anchor,
+        search = _ratings([m for (g, kind), m in matches.items() if kind in SEARCH_KINDS], anchor=anchor,
                           seed=self.config.seed)
         generations = []
         for g in range(self.config.generations):
@@ -332,7 +340,7 @@ class Iteration:
                     "n", "games", "top1_tied", "top1_tied_ci", "top1_strict", "top1_strict_ci", "kl_bits")},
                 "alone": {"name": f"gen{g}", **alone.get(f"gen{g}", {})},
                 "with_search": {"name": f"gen{g}-search", **search.get(f"gen{g}-search", {})},
-                "matches": {kind: _match_summary(matches[g, kind]) for kind in ("alone", "search", "static")
+                "matches": {kind: _match_summary(matches[g, kind]) for kind in ("alone", "floor", "search", "static")
                             if (g, kind) in matches},
             })
         summary = {"analysis": "iteration", "config": self.config.to_dict(), "generations": generations,

@@ -181,10 +181,11 @@ def _iteration(result: dict) -> Section:
     rows = [[str(g["generation"]), g["teacher"], str(g["train_positions"]),
              _interval(g["agreement_with_teacher"].get("top1_tied"), g["agreement_with_teacher"].get("top1_tied_ci")),
              _elo(g["alone"]), _elo(g["with_search"]),
-             _elo(g["matches"].get("alone", {})), _elo(g["matches"]["static"])] for g in result["generations"]]
+             _elo(g["matches"].get("alone", {})), _elo(g["matches"].get("floor", {})), _elo(g["matches"]["static"])]
+            for g in result["generations"]]
     tables = [Table(["generation", "labelled by", "training positions", "top-1 vs teacher",
                      f"Elo alone ({anchors.get('alone')} = 0)", f"Elo with search ({anchors.get('with_search')} = 0)",
-                     "alone vs previous", "with search vs static mcts"], rows,
+                     "alone vs previous", "alone vs mcts-1", "with search vs static mcts"], rows,
                     "Bradley-Terry over all the run's games, and each generation's direct matches (pentanomial); 95% intervals")]
     last = result.get("last_vs_first")
     if last:

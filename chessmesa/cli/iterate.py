@@ -22,7 +22,8 @@ def generations_table(summary: dict):
     anchors = summary["anchors"]
     table = Table(title=f"expert iteration at {summary['config']['budget']} simulations (95% intervals)")
     for column in ("generation", "labelled by", "top-1 vs teacher", f"Elo alone ({anchors['alone']} = 0)",
-                   f"Elo with search ({anchors['with_search']} = 0)", "alone vs previous", "search vs static"):
+                   f"Elo with search ({anchors['with_search']} = 0)", "alone vs previous", "alone vs mcts-1",
+                   "search vs static"):
         table.add_column(column, justify="left" if column == "labelled by" else "right")
     for g in summary["generations"]:
         agreement, matches = g["agreement_with_teacher"], g["matches"]
@@ -32,6 +33,7 @@ def generations_table(summary: dict):
                       interval(g["alone"].get("elo"), g["alone"].get("elo_ci"), "{:+.0f}"),
                       interval(g["with_search"].get("elo"), g["with_search"].get("elo_ci"), "{:+.0f}"),
                       interval(previous["elo"], previous["elo_ci"], "{:+.0f}") if previous else "-",
+                      interval(matches["floor"]["elo"], matches["floor"]["elo_ci"], "{:+.0f}"),
                       interval(matches["static"]["elo"], matches["static"]["elo_ci"], "{:+.0f}"))
     return table
 
