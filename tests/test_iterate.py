@@ -138,3 +138,30 @@ def test_a_static_value_blend_keeps_the_network_priors_and_mixes_the_values():
         np.testing.assert_array_equal(priors, net_priors)
     with pytest.raises(ValueError, match="share"):
         StaticValueBlend(network, params, 1.5)
+
+
+def test_network_labels_are_the_same_with_one_worker_two_workers_and_ray(tmp_path):
+    from chessmesa.datasets import GenerateConfig, SourceSpec, generate, load_dataset
+    from chessmesa.nn import MODEL_SIZES, build_model
+    from chessmesa.nn.checkpoint import save_model
+
+    import torch
+
+    torch.manual_seed(3)
+    model_file = tmp_path / "student.safetensors"
+    save_model(model_file, build_model(MODEL_SIZES["tiny"]), MODEL_SIZES["tiny"])
+    config = GenerateConfig(positions=40, budgets=(4, 8), sources=(SourceSpec("random"),), max_plies=30,
+                            network=str(model_file), network_batch=4, network_static_value=0.5)
+    tables = []
+    for name, workers, backend in (("one", 1, "local"), ("two", 2, "local")):
+        generate(config, tmp_path / name, workers=workers, backend=backend)
+        tables.append(load_dataset(tmp_path / name))
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        generate(config, tmp_path / "ray", workers=2, backend="ray")
+    finally:
+        ray.shutdown()
+    tables.append(load_dataset(tmp_path / "ray"))
+    assert tables[0].num_rows == 80 and tables[0].equals(tables[1]) and tables[0].equals(tables[2])
+    assert read_manifest(tmp_path / "ray")["config"]["network_static_value"] == 0.5

@@ -207,3 +207,17 @@ def test_torch_stays_unloaded_without_a_network():
     subprocess.run([sys.executable, "-c", code], check=True)
     perft = subprocess.run(CLI + ["perft", "startpos", "--depth", "1"], capture_output=True, text=True)
     assert perft.returncode == 0
+
+
+def test_only_the_global_pooling_blocks_see_across_the_board():
+    """A change on a1 cannot reach h8's policy logits through tiny's five 3x3 convolutions; with the
+    blocks' global pooling it does."""
+    x = torch.randn(1, PLANES, 8, 8)
+    changed = x.clone()
+    changed[0, :, 0, 0] += 1.0
+    for size, reaches in (("tiny", False), ("tiny-global", True)):
+        torch.manual_seed(0)
+        model = build_model(MODEL_SIZES[size]).eval()
+        with torch.no_grad():
+            before, after = (model(planes)[0].view(73, 8, 8)[:, 7, 7] for planes in (x, changed))
+        assert (not torch.allclose(before, after)) == reaches, size

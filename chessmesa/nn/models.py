@@ -38,6 +38,7 @@ class ModelConfig:
     depth: int
     heads: int = 0
     value_hidden: int = 64
+    global_pool: bool = False  # residual blocks add a bias from the whole board's mean (KataGo's global pooling)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -61,6 +62,7 @@ class ModelConfig:
 #: The named sizes ``--model`` accepts. ``tiny`` trains in minutes on two CPU cores.
 MODEL_SIZES: dict[str, ModelConfig] = {
     "tiny": ModelConfig("tiny", "resnet", width=32, depth=2, value_hidden=32),
+    "tiny-global": ModelConfig("tiny-global", "resnet", width=32, depth=2, value_hidden=32, global_pool=True),
     "small": ModelConfig("small", "resnet", width=64, depth=4, value_hidden=64),
     "medium": ModelConfig("medium", "resnet", width=128, depth=8, value_hidden=128),
     "transformer": ModelConfig("transformer", "transformer", width=64, depth=4, heads=4,
@@ -87,15 +89,22 @@ def _record(taps: dict | None, name: str, x: torch.Tensor) -> torch.Tensor:
 
 
 class ResidualBlock(nn.Module):
-    def __init__(self, width: int):
+    """Two 3x3 convolutions and a skip. With ``global_pool`` the middle features also get a
+    per-channel bias computed from their mean over the 64 squares, so that a few blocks see the
+    whole board (a stack of 3x3 convolutions sees only 2 squares further per block)."""
+
+    def __init__(self, width: int, global_pool: bool = False):
         super().__init__()
         self.conv1 = nn.Conv2d(width, width, 3, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
+        self.pool_bias = nn.Linear(width, width) if global_pool else None
         self.conv2 = nn.Conv2d(width, width, 3, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(width)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = F.relu(self.bn1(self.conv1(x)))
+        if self.pool_bias is not None:
+            y = y + self.pool_bias(y.mean((2, 3)))[:, :, None, None]
         return F.relu(x + self.bn2(self.conv2(y)))
 
 
@@ -112,7 +121,7 @@ class ResNet(nn.Module):
         super().__init__()
         width = config.width
         self.stem = _conv_bn(PLANES, width, 3)
-        self.blocks = nn.ModuleList(ResidualBlock(width) for _ in range(config.depth))
+        self.blocks = nn.ModuleList(ResidualBlock(width, config.global_pool) for _ in range(config.depth))
         self.policy_conv = _conv_bn(width, width, 1)
         self.policy_out = nn.Conv2d(width, POLICY_PLANES, 1)
         self.value_conv = _conv_bn(width, VALUE_PLANES, 1)
