@@ -105,6 +105,9 @@ class IterateConfig:
         from chessmesa.nn.models import model_config
 
         parse_target(self.target)  # a bad target or model fails here, before any search
+        if self.target == "improved":
+            raise ValueError("target 'improved' needs Gumbel labels; iterate labels with PUCT: "
+                             "use visits, best or sharpen:T")
         model_config(self.model)
 
     def to_dict(self) -> dict:

@@ -50,7 +50,7 @@ def generations_table(summary: dict):
 @click.option("--epochs", type=click.FloatRange(0, min_open=True),
               help="Passes over each generation's training positions (default 2, unless --steps).")
 @click.option("--target", default="visits", show_default=True,
-              help="Policy target: visits, best, sharpen:T or improved.")
+              help="Policy target: visits, best or sharpen:T.")
 @click.option("--warm-start/--from-scratch", default=True, show_default=True,
               help="Start each student from its predecessor's weights, or from random ones.")
 @click.option("--games", type=click.IntRange(2), default=100, show_default=True, help="Games per match.")
