@@ -108,17 +108,20 @@ class StepProgress:
 @click.option("--epochs", type=click.FloatRange(0, min_open=True), help="Passes over the training positions.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
+@click.option("--init", type=click.Path(), help="Start from these weights (a run folder or model file of "
+                                               "the same model size): a warm start.")
 @training_options
-def train(teacher_budget, model, steps, epochs, out, resume, threads, as_json, **options):
+def train(teacher_budget, model, steps, epochs, out, resume, init, threads, as_json, **options):
     """Train a student on one teacher budget's labels.
 
     \b
     chessmesa train --data data --teacher-budget 64 --model tiny --steps 2000 --out runs/tiny-64
     chessmesa train --data data --teacher-budget 64 --model small --epochs 3 --out runs/s --resume
+    chessmesa train --data data2 --teacher-budget 64 --steps 500 --init runs/tiny-64 --out runs/tiny-64-more
     """
     from chessmesa.nn.train import train as run_training
 
-    config = _config(teacher_budget=teacher_budget, model=model, steps=steps, epochs=epochs, **options)
+    config = _config(teacher_budget=teacher_budget, model=model, steps=steps, epochs=epochs, init=init, **options)
     _set_threads(threads)
     with contextlib.closing(StepProgress(f"training {out}", enabled=not as_json)) as progress:
         try:

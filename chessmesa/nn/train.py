@@ -37,7 +37,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from chessmesa.nn.checkpoint import (
-    CHECKPOINT_FILE, MODEL_FILE, atomic_write, load_checkpoint, save_checkpoint, save_model,
+    CHECKPOINT_FILE, MODEL_FILE, atomic_write, load_checkpoint, load_model, resolve_checkpoint, save_checkpoint,
+    save_model,
 )
 from chessmesa.nn.models import build_model, forward_flops, model_config, parameter_count
 from chessmesa.nn.network import autocast, resolve_device
@@ -93,6 +94,8 @@ class TrainConfig:
                 raise ValueError(f"{name} must be positive, got {value}")
         if self.val_fraction is not None:
             check_fraction(self.val_fraction)
+        if self.init is not None:
+            resolve_checkpoint(self.init)  # a missing checkpoint fails here, before any data is read
 
     def total_steps(self, train_positions: int) -> int:
         if self.steps is not None:
@@ -370,8 +373,6 @@ def train(config: TrainConfig, out: str | Path, resume: bool = False, samples: S
 
 def _load_initial_weights(model: nn.Module, architecture, init: str) -> None:
     """Warm start: ``init``'s weights, which must be of the model being trained."""
-    from chessmesa.nn.checkpoint import load_model
-
     initial, initial_architecture = load_model(init)
     if initial_architecture != architecture:
         raise ValueError(f"cannot start from {init}: it is a {initial_architecture.to_dict()} model, "
