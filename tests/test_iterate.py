@@ -101,6 +101,17 @@ def test_bad_input_is_one_line_with_exit_code_2(tmp_path):
     assert refused.returncode == 2 and "another configuration" in refused.stderr and "budget" in refused.stderr
     assert sorted(p.name for p in other.iterdir()) == ["iterate-config.json"]  # nothing touched
 
+    # a generation folder made with other settings: refused, its shards kept
+    from chessmesa.datasets import GenerateConfig, SourceSpec, generate
+
+    foreign = tmp_path / "d" / "gen-000" / "data"
+    generate(GenerateConfig(positions=20, budgets=(8,), sources=(SourceSpec("random"),), max_plies=20), foreign,
+             workers=1)
+    shards = sorted(foreign.iterdir())
+    mixed = iterate(tmp_path / "d", timeout=120)
+    assert mixed.returncode == 2 and "cannot resume" in mixed.stderr and "Traceback" not in mixed.stderr
+    assert sorted(foreign.iterdir()) == shards
+
 
 def test_generate_refuses_a_netmcts_engine_without_a_usable_checkpoint(tmp_path):
     base = [sys.executable, "-m", "chessmesa.cli", "generate", "--positions", "4", "--budgets", "4"]
