@@ -114,6 +114,14 @@ def test_kendall_tau_b_by_hand_and_against_a_brute_force_count():
     rng = np.random.default_rng(0)
     a, b = rng.integers(0, 4, 30), rng.integers(0, 5, 30)  # many ties on both sides
     assert kendall_tau_b(a, b) == pytest.approx(_brute_force_tau_b(a, b))
+    from scipy import stats
+
+    for seed in range(20):  # and against scipy's, which it replaces on the hot path
+        rng = np.random.default_rng(seed)
+        size = int(rng.integers(2, 60))
+        a, b = rng.integers(0, 6, size), rng.normal(size=size).round(1)
+        if len(set(a)) > 1 and len(set(b)) > 1:
+            assert kendall_tau_b(a, b) == pytest.approx(stats.kendalltau(a, b, variant="b").statistic)
 
 
 def test_kendall_tau_b_drops_nan_pairs_and_is_nan_without_order():
