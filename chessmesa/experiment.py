@@ -76,7 +76,7 @@ MODES = {
                         games_per_pair=2, reference=128, holdout=0.3),
     # under 10 minutes on 2 cores
     "quick": DemoConfig(positions=50000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
-                        models=("tiny",), steps=800, puzzles=300,
+                        models=("tiny",), steps=600, puzzles=300,
                         tournament_budgets=(1, 4, 16, 64, 256, 1024), games_per_pair=4, stockfish_elos=(1350,)),
     # under an hour on 2 cores (measured: README); about 2 passes over the training positions
     "full": DemoConfig(positions=200000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),

@@ -99,10 +99,12 @@ class IterateConfig:
             raise ValueError(f"static value share must be in [0, 1], got {self.static_value}")
         if not 0 < self.holdout < 1:
             raise ValueError(f"holdout must be in (0, 1): the agreement needs held-out games, got {self.holdout}")
-        if self.init is not None and not _checkpoint_exists(self.init):
-            raise ValueError(f"checkpoint not found: {self.init}")
         from chessmesa.datasets.targets import parse_target
+        from chessmesa.nn.checkpoint import resolve_checkpoint
         from chessmesa.nn.models import model_config
+
+        if self.init is not None:
+            resolve_checkpoint(self.init)  # ValueError: checkpoint not found
 
         parse_target(self.target)  # a bad target or model fails here, before any search
         if self.target == "improved":
@@ -118,11 +120,6 @@ class IterateConfig:
         ours = self.to_dict()
         return [f"{f.name}: {saved.get(f.name)!r} vs {ours[f.name]!r}" for f in fields(self)
                 if saved.get(f.name) != ours[f.name]]
-
-
-def _checkpoint_exists(path: str) -> bool:
-    path = Path(path)
-    return (path / "model.safetensors").is_file() if path.is_dir() else path.is_file()
 
 
 @dataclass(frozen=True)
