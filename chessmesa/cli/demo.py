@@ -80,7 +80,7 @@ def summary_table(summary: dict):
               help="Folder of the run; an interrupted demo resumes from it.")
 @click.option("--quick", "mode", flag_value="quick", help="Under 10 minutes on 2 cores.")
 @click.option("--smoke", "mode", flag_value="smoke", help="The smallest form (a minute or two; CI runs it).")
-@click.option("--full", "mode", flag_value="full", default=True, help="Under an hour on 2 cores (default; 51 minutes measured).")
+@click.option("--full", "mode", flag_value="full", default=True, help="Under an hour on 2 cores (default).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--workers", type=click.IntRange(1), help="Processes (default: all cores).")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json instead of the table.")
