@@ -78,7 +78,7 @@ def summary_table(summary: dict):
 @main.command()
 @click.option("--out", default="demo-out", show_default=True, type=click.Path(file_okay=False),
               help="Folder of the run; an interrupted demo resumes from it.")
-@click.option("--quick", "mode", flag_value="quick", help="Under 10 minutes on 2 cores.")
+@click.option("--quick", "mode", flag_value="quick", help="About 10 minutes on 2 cores.")
 @click.option("--smoke", "mode", flag_value="smoke", help="The smallest form (a minute or two; CI runs it).")
 @click.option("--full", "mode", flag_value="full", default=True, help="Under an hour on 2 cores (default).")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -91,7 +91,7 @@ def demo(out, mode, seed, workers, as_json):
     tournament, and report.html + summary.json in --out.
 
     \b
-    chessmesa demo --quick          # under 10 minutes on 2 cores
+    chessmesa demo --quick          # about 10 minutes on 2 cores
     chessmesa demo                  # the full run, under an hour on 2 cores
     """
     from chessmesa.experiment import MODES, Experiment
