@@ -8,32 +8,22 @@ import click
 from rich.console import Console
 
 from chessmesa.cli import main
-from chessmesa.cli.support import BadInput, console, print_json, progress_bar
-
-
-def _fmt(value, pattern: str) -> str:
-    return "-" if value is None else pattern.format(value)
-
-
-def _interval(value, interval, pattern: str) -> str:
-    text = _fmt(value, pattern)
-    if interval and None not in interval:
-        text += f" [{pattern.format(interval[0])}, {pattern.format(interval[1])}]"
-    return text
+from chessmesa.cli.support import BadInput, console, format_interval, format_value, print_json, progress_bar
 
 
 def _elo(rating: dict) -> str:
     """``+18 [-55, +81]`` from ``{"elo", "ci"}``."""
     ci = rating.get("ci") or [None, None]
-    return f"{_fmt(rating.get('elo'), '{:+.0f}')} [{_fmt(ci[0], '{:+.0f}')}, {_fmt(ci[1], '{:+.0f}')}]"
+    low, high = (format_value(bound, "{:+.0f}") for bound in ci)
+    return f"{format_value(rating.get('elo'), '{:+.0f}')} [{low}, {high}]"
 
 
 def _budget(found: dict) -> str:
     if found["budget"] is None:
         return f"{found['out_of_range']} the curve"
     low, high = found["budget_ci"] or [None, None]
-    return (f"{found['budget']:.1f} [{_fmt(low, '{:.1f}') if low is not None else 'below'}, "
-            f"{_fmt(high, '{:.1f}') if high is not None else 'above'}]")
+    return (f"{found['budget']:.1f} [{format_value(low, '{:.1f}') if low is not None else 'below'}, "
+            f"{format_value(high, '{:.1f}') if high is not None else 'above'}]")
 
 
 def summary_table(summary: dict):
@@ -56,16 +46,16 @@ def summary_table(summary: dict):
     for s in summary["students"]:
         agreement = s["agreement"]["all"]
         table.add_row(s["name"], str(s["teacher_budget"]), s["target"],
-                      _interval(agreement["top1_tied"], agreement["top1_tied_ci"], "{:.1%}"),
-                      _interval(agreement["top1_strict"], agreement["top1_strict_ci"], "{:.1%}"),
-                      _fmt(agreement["q_regret"], "{:.3f}"), _budget(s["search_equivalent"]["all"]),
+                      format_interval(agreement["top1_tied"], agreement["top1_tied_ci"], "{:.1%}"),
+                      format_interval(agreement["top1_strict"], agreement["top1_strict_ci"], "{:.1%}"),
+                      format_value(agreement["q_regret"], "{:.3f}"), _budget(s["search_equivalent"]["all"]),
                       _budget(s["search_equivalent"]["undecided"]),
-                      _fmt(s["puzzle_first_move_accuracy"], "{:.1%}"), _fmt(s["against_random"].get("score"), "{:.0%}"),
+                      format_value(s["puzzle_first_move_accuracy"], "{:.1%}"), format_value(s["against_random"].get("score"), "{:.0%}"),
                       _elo({"elo": s["elo"], "ci": s["elo_ci"]}),
                       *on_external_scales(s))
     for rung in summary["ladder"]:
-        table.add_row(f"mcts-{rung['sims']}", "-", "-", _interval(rung["agreement"], rung["agreement_ci"], "{:.1%}"),
-                      "-", "-", f"{rung['sims']}", "-", _fmt(rung["puzzle_first_move_accuracy"], "{:.1%}"), "-",
+        table.add_row(f"mcts-{rung['sims']}", "-", "-", format_interval(rung["agreement"], rung["agreement_ci"], "{:.1%}"),
+                      "-", "-", f"{rung['sims']}", "-", format_value(rung["puzzle_first_move_accuracy"], "{:.1%}"), "-",
                       _elo({"elo": rung["elo"], "ci": rung["elo_ci"]}),
                       *on_external_scales(rung))
     for anchor in summary.get("stockfish", []):

@@ -6,18 +6,12 @@ import click
 from rich.console import Console
 
 from chessmesa.cli import main
-from chessmesa.cli.support import BadInput, console, print_json, progress_bar
+from chessmesa.cli.support import BadInput, console, format_interval, print_json, progress_bar
 
 
 def generations_table(summary: dict):
     """Each generation's agreement with its teacher and its Elo, alone and with search."""
     from rich.table import Table
-
-    def interval(value, ci, pattern: str) -> str:
-        if value is None:
-            return "-"
-        text = pattern.format(value)
-        return text + (f" [{pattern.format(ci[0])}, {pattern.format(ci[1])}]" if ci and None not in ci else "")
 
     anchors = summary["anchors"]
     table = Table(title=f"expert iteration at {summary['config']['budget']} simulations (95% intervals)")
@@ -29,12 +23,12 @@ def generations_table(summary: dict):
         agreement, matches = g["agreement_with_teacher"], g["matches"]
         previous = matches.get("alone")
         table.add_row(str(g["generation"]), g["teacher"],
-                      interval(agreement["top1_tied"], agreement["top1_tied_ci"], "{:.1%}"),
-                      interval(g["alone"].get("elo"), g["alone"].get("elo_ci"), "{:+.0f}"),
-                      interval(g["with_search"].get("elo"), g["with_search"].get("elo_ci"), "{:+.0f}"),
-                      interval(previous["elo"], previous["elo_ci"], "{:+.0f}") if previous else "-",
-                      interval(matches["floor"]["elo"], matches["floor"]["elo_ci"], "{:+.0f}"),
-                      interval(matches["static"]["elo"], matches["static"]["elo_ci"], "{:+.0f}"))
+                      format_interval(agreement["top1_tied"], agreement["top1_tied_ci"], "{:.1%}"),
+                      format_interval(g["alone"].get("elo"), g["alone"].get("elo_ci"), "{:+.0f}"),
+                      format_interval(g["with_search"].get("elo"), g["with_search"].get("elo_ci"), "{:+.0f}"),
+                      format_interval(previous["elo"], previous["elo_ci"], "{:+.0f}") if previous else "-",
+                      format_interval(matches["floor"]["elo"], matches["floor"]["elo_ci"], "{:+.0f}"),
+                      format_interval(matches["static"]["elo"], matches["static"]["elo_ci"], "{:+.0f}"))
     return table
 
 
