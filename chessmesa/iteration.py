@@ -40,6 +40,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Callable
 
+from chessmesa.datasets.pipeline import default_workers
 from chessmesa.experiment import OPENINGS, ProgressFactory, silent_progress
 
 CONFIG_FILE = "iterate-config.json"
@@ -140,8 +141,6 @@ class Iteration:
     def __init__(self, config: IterateConfig, out: str | Path, workers: int | None = None,
                  backend: str = "local", ray_address: str | None = None,
                  progress: ProgressFactory | None = None, log: Callable[[str], None] = print):
-        from chessmesa.datasets.pipeline import default_workers
-
         self.config = config
         self.out = Path(out)
         self.workers = workers or default_workers()

@@ -204,34 +204,6 @@ def run_gauntlet(
                            openings, tc, concurrency, adjudication, seed, pgn_out, progress)
 
 
-def run_pairings(
-    pairings: Sequence[tuple[str | EngineSpec, str | EngineSpec]],
-    games_per_pair: int,
-    openings: str | Path | Sequence[str] | None = None,
-    tc: str | TimeControl = "10+0.1",
-    concurrency: int = 1,
-    adjudication: Adjudication = Adjudication(),
-    seed: int | None = None,
-    pgn_out: str | Path | None = None,
-    progress: ProgressCallback | None = None,
-) -> TournamentResult:
-    """The chosen pairings, ``games_per_pair`` games each, as one tournament (arguments as in
-    :func:`run_round_robin`): for a schedule that is neither a round robin nor a gauntlet, such
-    as each generation of ``chessmesa iterate`` against its predecessor. An engine named in
-    several pairings is one player.
-
-    >>> run_pairings([("random", "greedy"), ("greedy", "mcts:sims=2")], 2, tc="spec").names
-    ['random', 'greedy', 'mcts:sims=2']
-    """
-    players: dict[str, EngineSpec] = {}
-    for pairing in pairings:
-        for spec in pairing:
-            players.setdefault(str(spec), parse_spec(spec))
-    _unique_names(list(players.values()))
-    return _run_tournament(list(players.values()), [(players[str(a)], players[str(b)]) for a, b in pairings],
-                           games_per_pair, openings, tc, concurrency, adjudication, seed, pgn_out, progress)
-
-
 def _run_tournament(players: list[EngineSpec], pairings: list, games_per_pair: int, *settings) -> TournamentResult:
     """The pairings' matches as one tournament of ``players`` (settings as for :func:`run_match`)."""
     return TournamentResult([spec.name for spec in players],
