@@ -10,7 +10,7 @@ from chessmesa.core import Position, move_to_chess
 from chessmesa.core.layout import KNIGHT, PROMOTION
 from chessmesa.nn.moves import POLICY_SIZE, decode_index, index_to_move, move_index, move_indices
 from chessmesa.nn.planes import (
-    CASTLING_PLANE, COLOR_PLANE, EP_PLANE, HALFMOVE_PLANE, ONES_PLANE, PLANES,
+    ATTACK_PLANES, ATTACKER_VALUE, CASTLING_PLANE, COLOR_PLANE, EP_PLANE, HALFMOVE_PLANE, ONES_PLANE, PLANES,
     encode_positions,
 )
 from conftest import random_game_boards
@@ -98,6 +98,22 @@ def test_a_position_and_its_colour_mirror_encode_identically(boards):
                                uci.promotion)
             code = twin.parse_move(image.uci())
             assert move_index(int(move), side) == move_index(code, 1 - side)
+
+
+def test_attack_planes_match_python_chess_attackers(boards):
+    """Counts and least attackers per square, from the mover's side, against
+    ``chess.Board.attackers`` (which, like the planes, counts pinned pieces and no x-rays)."""
+    sample = boards[::3]
+    planes = encode_positions([Position(board.fen()) for board in sample])
+    for board, encoded in zip(sample, planes):
+        flip = 56 if board.turn == chess.BLACK else 0
+        for square in chess.SQUARES:
+            row, column = divmod(square ^ flip, 8)
+            for side, color in enumerate((board.turn, not board.turn)):
+                attackers = board.attackers(color, square)
+                least = min((board.piece_type_at(s) for s in attackers), default=0)
+                assert encoded[ATTACK_PLANES + side, row, column] == pytest.approx(len(attackers) / 4), board.fen()
+                assert encoded[ATTACK_PLANES + 2 + side, row, column] == ATTACKER_VALUE[least], board.fen()
 
 
 def test_planes_of_the_start_position_and_after_e4():

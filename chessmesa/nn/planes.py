@@ -19,14 +19,24 @@ planes ``6..11``           the opponent's pieces, same order
 ``17`` (HALFMOVE_PLANE)    fifty-move counter / 100, everywhere (1.0 = a draw can be claimed)
 ``18`` (COLOR_PLANE)       ones when Black is to move: the only colour-dependent input
 ``19`` (ONES_PLANE)        ones: lets zero-padded convolutions find the board's edge
+``20, 21`` (ATTACK_PLANES) how many own / opposing pieces attack each square, / 4
+``22, 23``                 the value of the least valuable own / opposing attacker of each
+                           square (pawn 1, knight and bishop 3, rook 5, queen 9, king 10) / 10;
+                           0 where none attacks
 =========================  ===========================================================
+
+The attack planes are one ply of static information, no search: what a player sees at a glance
+(Giraffe's attack and defence maps, Lai 2015). They let a small network tell a piece that hangs
+(attacked by a cheaper piece, or attacked and not defended) from one that is safe on the square
+itself, where a stack of 3x3 convolutions would need a layer per square of distance to find the
+attacker.
 
 Row ``r``, column ``c`` of a plane is square ``8 * r + c`` in the mover's frame (``a1`` at row 0).
 
 >>> from chessmesa.core import Position
 >>> planes = encode_positions([Position()])
 >>> planes.shape, float(planes[0, 0, 1].sum()), float(planes[0, 6, 6].sum())
-((1, 20, 8, 8), 8.0, 8.0)
+((1, 24, 8, 8), 8.0, 8.0)
 """
 
 from __future__ import annotations
@@ -36,25 +46,53 @@ from typing import Sequence
 import numpy as np
 from numba import njit
 
+from chessmesa.core.bits import popcount
 from chessmesa.core.board import Position
-from chessmesa.core.layout import BK, BLACK, BOARD, BQ, CASTLING, EP, HALFMOVE, NO_SQUARE, SIDE, WK, WQ
+from chessmesa.core.layout import (
+    BK, BLACK, BOARD, BQ, CASTLING, COLOR_BB, EP, HALFMOVE, KING, NO_SQUARE, PAWN, SIDE, WHITE, WK, WQ,
+)
+from chessmesa.core.position import attackers_to
+from chessmesa.core.tables import get_tables
 from chessmesa.search.bridge import LEAF_BB, LEAF_ST
 
-PLANES = 20
+PLANES = 24
 CASTLING_PLANE = 12
 EP_PLANE = 16
 HALFMOVE_PLANE = 17
 COLOR_PLANE = 18
 ONES_PLANE = 19
+ATTACK_PLANES = 20  # counts at 20 (own) and 21 (opposing), least attacker values at 22 and 23
+#: what an attacker is worth for the least-attacker planes, by piece type (index 0 unused)
+ATTACKER_VALUE = np.array([0.0, 1.0, 3.0, 3.0, 5.0, 9.0, 10.0], dtype=np.float32) / 10.0
 
 
 @njit(cache=True, nogil=True)
-def encode_batch(leaf_bb, leaf_st, repetitions, out):
-    """Fill ``out[:count]`` (float32[count, PLANES, 8, 8]) with the planes of each leaf.
+def _attack_planes(bb, t, us, flip, out_i):
+    """Fill ``out_i[ATTACK_PLANES:]`` (one position's planes) from its bitboards."""
+    occupied = bb[COLOR_BB + WHITE] | bb[COLOR_BB + BLACK]
+    for sq in range(64):
+        attackers = attackers_to(bb, t, sq, occupied)
+        if attackers == 0:
+            continue
+        s = sq ^ flip
+        for side in range(2):  # 0: own pieces, 1: the opponent's
+            mine = attackers & bb[COLOR_BB + (us ^ side)]
+            if mine == 0:
+                continue
+            out_i[ATTACK_PLANES + side, s >> 3, s & 7] = popcount(mine) / 4.0
+            for piece in range(PAWN, KING + 1):
+                if mine & bb[piece - 1]:
+                    out_i[ATTACK_PLANES + 2 + side, s >> 3, s & 7] = ATTACKER_VALUE[piece]
+                    break
 
-    ``leaf_bb`` (the mailbox in ``leaf_st`` is faster to walk) and ``repetitions`` (the input
-    holds no history, see the module doc) are unused but kept so that the signature is the batch
-    bridge's.
+
+@njit(cache=True, nogil=True)
+def encode_batch(leaf_bb, leaf_st, repetitions, out, t):
+    """Fill ``out[:count]`` (float32[count, PLANES, 8, 8]) with the planes of each leaf; ``t``
+    are the attack tables (:func:`chessmesa.core.get_tables`).
+
+    ``repetitions`` (the input holds no history, see the module doc) is unused but kept so that
+    the arguments are the batch bridge's.
     """
     count = leaf_st.shape[0]
     out[:count] = 0.0
@@ -86,6 +124,7 @@ def encode_batch(leaf_bb, leaf_st, repetitions, out):
         if us == BLACK:
             out[i, COLOR_PLANE] = 1.0
         out[i, ONES_PLANE] = 1.0
+        _attack_planes(leaf_bb[i], t, us, flip, out[i])
 
 
 def position_arrays(positions: Sequence[Position]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -109,7 +148,7 @@ def position_arrays(positions: Sequence[Position]) -> tuple[np.ndarray, np.ndarr
 def encode_arrays(leaf_bb: np.ndarray, leaf_st: np.ndarray, repetitions: np.ndarray) -> np.ndarray:
     """The planes of a batch given as arrays: ``float32[count, PLANES, 8, 8]``."""
     out = np.empty((leaf_st.shape[0], PLANES, 8, 8), dtype=np.float32)
-    encode_batch(leaf_bb, leaf_st, repetitions, out)
+    encode_batch(leaf_bb, leaf_st, repetitions, out, get_tables())
     return out
 
 

@@ -5,8 +5,10 @@ The searcher has them in its tree (a mate in one is played at any budget, the so
 proven results, repetitions are draws in the tree). A network without search has none: up by a
 rook against ``random``, a student drew most of its games by threefold repetition and stalemate.
 :func:`guarded_move` gives it the same floor: among the moves it ranks, a mate in one first; when
-winning, the best-ranked move that neither stalemates, repeats the position a third time, reaches
-the fifty-move mark nor leaves mating material to neither side.
+winning, the best-ranked move that neither stalemates, leaves mating material to neither side, nor
+lets the opponent claim a draw (a third repetition, the fifty-move mark), and that leads to a
+position not seen before in the game where there is one: a winning side that shuffles back and
+forth hands the opponent the repetition, even if it never makes the third one itself.
 
 >>> board = chess.Board("6k1/5ppp/8/8/8/8/8/R5K1 w - - 0 1")
 >>> ranked = [chess.Move.from_uci(u) for u in ("a1a2", "a1a8")]
@@ -55,7 +57,8 @@ def gives_mate(board: chess.Board, move: chess.Move) -> bool:
 
 def draws_away(board: chess.Board, move: chess.Move) -> bool:
     """Whether ``move`` ends the game in a draw or lets the opponent claim one at once:
-    stalemate, insufficient material, a third repetition, or the fifty-move mark.
+    stalemate, insufficient material, a third repetition (now or by the opponent's reply), or the
+    fifty-move mark.
 
     >>> board = chess.Board("7k/5Q2/6K1/8/8/8/8/8 w - - 0 1")
     >>> draws_away(board, chess.Move.from_uci("f7f8")), draws_away(board, chess.Move.from_uci("f7g7"))
@@ -65,21 +68,41 @@ def draws_away(board: chess.Board, move: chess.Move) -> bool:
     """
     board.push(move)
     try:
-        return (board.is_stalemate() or board.is_insufficient_material() or board.is_repetition(3)
-                or board.halfmove_clock >= 100)
+        return board.is_stalemate() or board.is_insufficient_material() or board.can_claim_draw()
+    finally:
+        board.pop()
+
+
+def repeats(board: chess.Board, move: chess.Move) -> bool:
+    """Whether the position after ``move`` occurred before in the game.
+
+    >>> board = chess.Board()
+    >>> for uci in ("g1f3", "g8f6", "f3g1"):
+    ...     _ = board.push_uci(uci)
+    >>> repeats(board, chess.Move.from_uci("f6g8")), repeats(board, chess.Move.from_uci("e7e5"))
+    (True, False)
+    """
+    board.push(move)
+    try:
+        return board.is_repetition(2)
     finally:
         board.pop()
 
 
 def guarded_move(board: chess.Board, ranked: Sequence[chess.Move], winning: bool) -> chess.Move:
     """The move to play from ``ranked`` (every legal move, best first): a mate in one if there is
-    one; when ``winning``, the best move that does not draw the game away (:func:`draws_away`);
-    otherwise the first."""
+    one; when ``winning``, the best move that does not draw the game away (:func:`draws_away`),
+    one that reaches a new position (:func:`repeats`) if there is such a move; otherwise the first."""
     for move in ranked:
         if gives_mate(board, move):
             return move
     if winning:
+        first_safe = None
         for move in ranked:
-            if not draws_away(board, move):
+            if draws_away(board, move):
+                continue
+            if not repeats(board, move):
                 return move
+            first_safe = first_safe or move
+        return first_safe or ranked[0]
     return ranked[0]
