@@ -12,7 +12,11 @@
 5. **tournament**: students, MCTS at several budgets, ``random`` and (where it is installed)
    Stockfish limited to ``stockfish_elos`` in a round robin, Bradley-Terry ratings with 95%
    intervals relative to ``mcts-1``, to ``random`` and on Stockfish's Elo scale;
-6. **report**: ``summary.json`` (a ``students`` list with each student's teacher budget, model,
+6. **duels**: each student against the anchor ``mcts-1`` alone, ``duel_games`` games (a network
+   and a one-simulation search both move in about a millisecond, so a match of hundreds of games
+   is cheap), Elo with a pentanomial interval: the comparison the tournament's few games a pair
+   leave wide;
+7. **report**: ``summary.json`` (a ``students`` list with each student's teacher budget, model,
    training compute, agreement and Elo), ``headline.png`` and ``report.html``.
 
 Every stage writes its results into the output folder and is skipped when they are there already,
@@ -60,6 +64,7 @@ class DemoConfig:
     comparison_target: str = "visits"  # one student of the top teacher on this target, to compare
     holdout: float = 0.1
     stockfish_elos: tuple[int, ...] = ()  # external anchors (UCI_Elo levels), where Stockfish is installed
+    duel_games: int = 0  # games of each student against the anchor alone (0: no duels)
     seed: int = 0
 
     @property
@@ -73,21 +78,28 @@ MODES = {
     # CI's guard that the first command a newcomer runs still works: a minute or two
     "smoke": DemoConfig(positions=300, budgets=(1, 4, 16, 64), teacher_budgets=(1, 16, 64),
                         models=("tiny",), steps=40, puzzles=40, tournament_budgets=(1, 16),
-                        games_per_pair=2, reference=128, holdout=0.3),
+                        games_per_pair=2, reference=128, holdout=0.3, duel_games=4),
     # about 10 minutes on 2 cores (10.4 measured: README)
     "quick": DemoConfig(positions=50000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
                         models=("tiny",), steps=600, puzzles=300,
-                        tournament_budgets=(1, 4, 16, 64, 256, 1024), games_per_pair=4, stockfish_elos=(1350,)),
+                        tournament_budgets=(1, 4, 16, 64, 256, 1024), games_per_pair=4, stockfish_elos=(1350,),
+                        duel_games=60),
     # under an hour on 2 cores (measured: README); about 2 passes over the training positions
     "full": DemoConfig(positions=200000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
                        models=("tiny", "small"), steps=1400, puzzles=1000,
-                       tournament_budgets=(1, 4, 16, 64, 256, 1024), games_per_pair=6, stockfish_elos=(1350,)),
+                       tournament_budgets=(1, 4, 16, 64, 256, 1024), games_per_pair=6, stockfish_elos=(1350,),
+                       duel_games=200),
 }
 
 
 def student_name(teacher_budget: int, model: str, target: str | None = None) -> str:
     """``tiny-b64``; a student on another target than the demo's carries it: ``tiny-b1024-visits``."""
     return f"{model}-b{teacher_budget}" + (f"-{target.replace(':', '')}" if target else "")
+
+
+def mcts_spec(budget: int) -> str:
+    """The searcher at ``budget`` simulations, named as the tournament names it: ``mcts-64``."""
+    return f"mcts:sims={budget},name=mcts-{budget}"
 
 
 class Experiment:
@@ -121,6 +133,10 @@ class Experiment:
         return f"mcts-{self.config.tournament_budgets[0]}"
 
     @property
+    def anchor_spec(self) -> str:
+        return mcts_spec(self.config.tournament_budgets[0])
+
+    @property
     def students(self) -> list[tuple[int, str, str | None]]:
         """``(teacher budget, model, target)``: target None is the demo's own ``target``."""
         main = [(b, m, None) for m in self.config.models for b in self.config.teacher_budgets]
@@ -130,7 +146,7 @@ class Experiment:
     def run(self) -> dict:
         self._check_config()
         start = time.perf_counter()
-        for stage in (self.generate, self.train, self.agreement, self.puzzles, self.tournament):
+        for stage in (self.generate, self.train, self.agreement, self.puzzles, self.tournament, self.duels):
             stage()
         summary = self.summarise(time.perf_counter() - start)
         self.report()
@@ -157,7 +173,7 @@ class Experiment:
                                 sources=(SourceSpec.parse(f"selfplay:{OPENINGS}"),),
                                 seed=self.config.seed, holdout=self.config.holdout,
                                 reference=self.config.reference)
-        self.log(f"[1/6] data: {config.positions} self-play positions labelled at budgets "
+        self.log(f"[1/7] data: {config.positions} self-play positions labelled at budgets "
                  f"{', '.join(map(str, config.budgets))}; {config.holdout:.0%} of the games held out "
                  f"and labelled by a {config.reference}-simulation reference search")
         with self.progress("positions", config.positions) as advance:
@@ -174,7 +190,7 @@ class Experiment:
         from chessmesa.nn.parallel import train_runs
         from chessmesa.nn.train import TrainConfig, is_finished
 
-        self.log(f"[2/6] students: {', '.join(student_name(*s) for s in self.students)}, "
+        self.log(f"[2/7] students: {', '.join(student_name(*s) for s in self.students)}, "
                  f"{self.config.steps} steps each, on the {self.config.target} target unless named")
         jobs = [(TrainConfig(data=str(self.data_dir), teacher_budget=teacher_budget, model=model,
                              steps=self.config.steps, target=target or self.config.target,
@@ -208,7 +224,7 @@ class Experiment:
         from chessmesa.analysis.students import student_answers
 
         labels = None
-        self.log("[3/6] agreement with the reference on held-out games, search-equivalent budgets")
+        self.log("[3/7] agreement with the reference on held-out games, search-equivalent budgets")
         for student in self.students:
             name = student_name(*student)
             agreement_path = self.results / f"agreement-{name}.json"
@@ -233,7 +249,7 @@ class Experiment:
         from chessmesa.analysis.results import write_result
         from chessmesa.play.players import make_player
 
-        self.log(f"[4/6] puzzles: {self.config.puzzles} Lichess puzzles, stratified by rating")
+        self.log(f"[4/7] puzzles: {self.config.puzzles} Lichess puzzles, stratified by rating")
         subset = None
         players = [(student_name(*s), self.student_spec(*s)) for s in self.students]
         players += [(f"mcts-{b}", f"mcts:sims={b}") for b in self.config.tournament_budgets]
@@ -261,10 +277,10 @@ class Experiment:
             return
         stockfish = self._stockfish_anchors()
         specs = [RANDOM] + [self.student_spec(*s) for s in self.students] + [
-            f"mcts:sims={b},name=mcts-{b}" for b in self.config.tournament_budgets] + stockfish
+            mcts_spec(b) for b in self.config.tournament_budgets] + stockfish
         pairs = len(specs) * (len(specs) - 1) // 2
         games = pairs * self.config.games_per_pair
-        self.log(f"[5/6] tournament: {len(specs)} players, {games} games")
+        self.log(f"[5/7] tournament: {len(specs)} players, {games} games")
         with self.progress("games", games) as advance:
             result = run_round_robin(specs, self.config.games_per_pair, openings=str(OPENINGS),
                                      tc="spec", concurrency=self.workers or default_workers(),
@@ -281,6 +297,29 @@ class Experiment:
                             "players": scales[0]["players"], "scales": scales,
                             "table": [{"a": a, "b": b, "wdl": list(wdl)}
                                       for (a, b), wdl in result.table().items()]})
+
+    def duels(self) -> None:
+        from chessmesa.analysis.results import write_result
+        from chessmesa.analysis.tournament import match_stats
+        from chessmesa.play.match import Adjudication, run_match
+
+        path = self.results / "duels.json"
+        games = self.config.duel_games
+        if path.exists() or not games:
+            return
+        self.log(f"[6/7] duels: each student against {self.anchor}, {games} games")
+        duels = []
+        for student in self.students:
+            name = student_name(*student)
+            with self.progress(f"{name} vs {self.anchor}", games) as advance:
+                result = run_match(self.student_spec(*student), self.anchor_spec, games, openings=str(OPENINGS),
+                                   tc="spec", concurrency=self.workers or default_workers(),
+                                   adjudication=Adjudication(max_moves=150), seed=self.config.seed,
+                                   progress=lambda game, _: advance())
+            stats = match_stats(result).to_dict()
+            duels.append({"student": name, **{key: stats[key] for key in (
+                "wins", "draws", "losses", "score", "elo", "elo_ci", "los")}})
+        write_result(path, {"analysis": "duels", "opponent": self.anchor, "games": games, "duels": duels})
 
     def _stockfish_anchors(self) -> list[str]:
         """The Stockfish players of the tournament: one per level, where Stockfish is installed."""
@@ -299,6 +338,7 @@ class Experiment:
 
     def summarise(self, seconds: float) -> dict:
         tournament = self._read("tournament.json")
+        duels = {duel["student"]: duel for duel in self._read_optional("duels.json").get("duels", [])}
         ratings = {row["name"]: row for row in tournament["players"]}
         students = []
         for teacher_budget, model, target in self.students:
@@ -320,6 +360,7 @@ class Experiment:
                 "elo": ratings.get(name, {}).get("rating"), "elo_ci": ratings.get(name, {}).get("ci"),
                 "elo_scales": _on_scales(tournament, name),
                 "against_random": _against(tournament["table"], name, RANDOM),
+                "duel": duels.get(name),
             })
         first = self._read(f"equivalence-{student_name(*self.students[0])}.json")
         searcher = [{"sims": b, "elo": ratings.get(f"mcts-{b}", {}).get("rating"),
@@ -353,11 +394,16 @@ class Experiment:
     def report(self) -> None:
         from chessmesa.analysis.report import write_report
 
-        self.log("[6/6] report")
+        self.log("[7/7] report")
         write_report(self.results, self.out, title="chessmesa: the time-limited grandmaster")
 
     def _read(self, name: str) -> dict:
         return json.loads((self.results / name).read_text())
+
+    def _read_optional(self, name: str) -> dict:
+        """A result that a configuration may not make (``{}`` when absent)."""
+        path = self.results / name
+        return json.loads(path.read_text()) if path.exists() else {}
 
 
 def _on_scales(tournament: dict, name: str) -> dict:

@@ -25,6 +25,8 @@ def test_smoke_demo_writes_summary_and_report_and_resumes(tmp_path):
         assert low <= agreement["top1_tied"] <= high
         assert student["elo"] is not None and 0 <= student["puzzle_first_move_accuracy"] <= 1
         assert sum(student["against_random"][k] for k in ("wins", "draws", "losses")) == 2
+        duel = student["duel"]  # against the anchor alone, its own match
+        assert sum(duel[k] for k in ("wins", "draws", "losses")) == 4 and 0 <= duel["score"] <= 1
     # scored against the independent reference: even the top budget is not scored against itself
     assert summary["reference"]["kind"] == "independent" and summary["reference"]["budget"] == 128
     curve = {int(b): v for b, v in summary["searcher"]["all"]["agreement"].items()}
@@ -33,6 +35,7 @@ def test_smoke_demo_writes_summary_and_report_and_resumes(tmp_path):
     assert summary["split"]["split"] == "validation" and summary["split"]["games"] >= 1
     html = (out / "report.html").read_text()
     assert "<img" in html and "base64" in html and (out / "headline.png").stat().st_size > 10_000
+    assert "Duels: each student against mcts-1" in html
 
     # a second run finds every stage done and reports the same results
     again = subprocess.run(command, capture_output=True, text=True, timeout=300)

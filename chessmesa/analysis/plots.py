@@ -200,21 +200,38 @@ def probes_figure(result: dict) -> Figure:
     return figure
 
 
-def tournament_figure(result: dict) -> Figure:
-    """Bradley-Terry ratings with their intervals."""
-    players = result["players"]
-    figure = Figure(figsize=(7, 0.4 * len(players) + 1.5), dpi=DPI)
+def _ratings_figure(names: list[str], ratings: list, intervals: list, xlabel: str) -> Figure:
+    """One row per player: its Elo and 95% interval."""
+    figure = Figure(figsize=(7, 0.4 * len(names) + 1.5), dpi=DPI)
     axes = figure.subplots()
-    y = np.arange(len(players))[::-1]
-    ratings = np.array([_number(p["rating"]) for p in players])
-    intervals = [p.get("ci") or [None, None] for p in players]
+    y = np.arange(len(names))[::-1]
+    ratings = np.array([_number(r) for r in ratings])
+    intervals = [ci or [None, None] for ci in intervals]
     low = ratings - np.array([_number(ci[0]) for ci in intervals])
     high = np.array([_number(ci[1]) for ci in intervals]) - ratings
     axes.errorbar(ratings, y, xerr=np.nan_to_num(np.vstack([low, high])).clip(min=0), fmt="o", capsize=3)
-    axes.set_yticks(y, [p["name"] for p in players])
-    axes.set(xlabel=f"Elo ({result.get('anchor', '')} = {result.get('anchor_elo', 0):g})")
+    axes.set_yticks(y, names)
+    axes.set(xlabel=xlabel)
     axes.grid(alpha=0.3)
     figure.tight_layout()
+    return figure
+
+
+def tournament_figure(result: dict) -> Figure:
+    """Bradley-Terry ratings with their intervals."""
+    players = result["players"]
+    return _ratings_figure([p["name"] for p in players], [p["rating"] for p in players],
+                           [p.get("ci") for p in players],
+                           f"Elo ({result.get('anchor', '')} = {result.get('anchor_elo', 0):g})")
+
+
+def duels_figure(result: dict) -> Figure:
+    """Each student's Elo against the duels' opponent, with its pentanomial interval."""
+    duels = result["duels"]
+    figure = _ratings_figure([d["student"] for d in duels], [d["elo"] for d in duels],
+                             [d["elo_ci"] for d in duels],
+                             f"Elo against {result['opponent']} ({result['games']} games each)")
+    figure.axes[0].axvline(0, color="0.5", linewidth=0.8)
     return figure
 
 
@@ -247,7 +264,7 @@ def iteration_figure(result: dict) -> Figure:
 FIGURES: dict[str, Callable[[dict], Figure]] = {
     "agreement": agreement_figure, "puzzles": puzzles_figure, "equivalence": equivalence_figure,
     "frontier": frontier_figure, "probes": probes_figure, "tournament": tournament_figure,
-    "iteration": iteration_figure,
+    "iteration": iteration_figure, "duels": duels_figure,
 }
 
 

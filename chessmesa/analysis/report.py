@@ -172,6 +172,13 @@ def _tournament(result: dict) -> Section:
     return Section("Tournament", tables=[Table(headers, rows)])
 
 
+def _duels(result: dict) -> Section:
+    rows = [[d["student"], f"{d['wins']}-{d['draws']}-{d['losses']}", _percent(d["score"]), _elo(d)]
+            for d in result["duels"]]
+    return Section(f"Duels: each student against {result['opponent']}, {result['games']} games",
+                   tables=[Table(["student", "W-D-L", "score", "Elo, 95% CI (pentanomial)"], rows)])
+
+
 def _elo(rating: dict) -> str:
     return _interval(rating.get("elo"), rating.get("elo_ci"), lambda value: _fixed(value, 0))
 
@@ -196,7 +203,8 @@ def _iteration(result: dict) -> Section:
 
 
 SUMMARIES = {"agreement": _agreement, "puzzles": _puzzles, "equivalence": _equivalence,
-             "frontier": _frontier, "probes": _probes, "tournament": _tournament, "iteration": _iteration}
+             "frontier": _frontier, "probes": _probes, "tournament": _tournament, "iteration": _iteration,
+             "duels": _duels}
 
 
 def summarise(result: dict) -> Section:

@@ -18,6 +18,13 @@ def _elo(rating: dict) -> str:
     return f"{format_value(rating.get('elo'), '{:+.0f}')} [{low}, {high}]"
 
 
+def _duel(duel: dict | None) -> str:
+    """``31-140-29, +3 [-20, +26]`` from a duel's record, ``-`` without one."""
+    if not duel:
+        return "-"
+    return f"{duel['wins']}-{duel['draws']}-{duel['losses']}, " + _elo({"elo": duel["elo"], "ci": duel["elo_ci"]})
+
+
 def _budget(found: dict) -> str:
     if found["budget"] is None:
         return f"{found['out_of_range']} the curve"
@@ -36,7 +43,7 @@ def summary_table(summary: dict):
                         f"reference ({summary['split']['games']} held-out games; 95% game-level intervals)")
     for column in ("player", "teacher", "target", "top-1 (ties count)", "top-1 strict", "Q-regret",
                    "search-equivalent sims", "undecided: equivalent sims", "puzzles", "vs random",
-                   f"Elo ({summary['anchor']['name']} = 0)",
+                   f"Elo ({summary['anchor']['name']} = 0)", f"duel vs {summary['anchor']['name']}",
                    *(f"Elo ({scale['anchor']} = {scale['anchor_elo']:g})" for scale in external)):
         table.add_column(column, justify="left" if column == "player" else "right")
 
@@ -51,16 +58,16 @@ def summary_table(summary: dict):
                       format_value(agreement["q_regret"], "{:.3f}"), _budget(s["search_equivalent"]["all"]),
                       _budget(s["search_equivalent"]["undecided"]),
                       format_value(s["puzzle_first_move_accuracy"], "{:.1%}"), format_value(s["against_random"].get("score"), "{:.0%}"),
-                      _elo({"elo": s["elo"], "ci": s["elo_ci"]}),
+                      _elo({"elo": s["elo"], "ci": s["elo_ci"]}), _duel(s.get("duel")),
                       *on_external_scales(s))
     for rung in summary["ladder"]:
         table.add_row(f"mcts-{rung['sims']}", "-", "-", format_interval(rung["agreement"], rung["agreement_ci"], "{:.1%}"),
                       "-", "-", f"{rung['sims']}", "-", format_value(rung["puzzle_first_move_accuracy"], "{:.1%}"), "-",
-                      _elo({"elo": rung["elo"], "ci": rung["elo_ci"]}),
+                      _elo({"elo": rung["elo"], "ci": rung["elo_ci"]}), "-",
                       *on_external_scales(rung))
     for anchor in summary.get("stockfish", []):
         own = anchor["elo_scales"].get(summary["anchor"]["name"], {})
-        table.add_row(anchor["name"], "-", "-", "-", "-", "-", "-", "-", "-", "-", _elo(own),
+        table.add_row(anchor["name"], "-", "-", "-", "-", "-", "-", "-", "-", "-", _elo(own), "-",
                       *on_external_scales(anchor))
     return table
 
