@@ -76,7 +76,7 @@ def bare_training_speed(size: str, steps: int, batch: int, device: torch.device)
             _sync(device)
             start = time.perf_counter()
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-            logits, values = model(planes)
+            logits, values, _ = model(planes)
         loss = torch.logsumexp(logits.float(), 1).mean() + values.float().square().mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -48,11 +48,11 @@ def some_positions(count: int) -> list[Position]:
 
 
 @pytest.mark.parametrize("size", list(MODEL_SIZES))
-def test_every_size_maps_planes_to_policy_logits_and_a_value(size):
+def test_every_size_maps_planes_to_policy_logits_a_value_and_action_values(size):
     model = build_model(MODEL_SIZES[size]).eval()
-    logits, values = model(torch.randn(3, PLANES, 8, 8))
-    assert logits.shape == (3, 73 * 64) and values.shape == (3,)
-    assert values.abs().max() <= 1
+    logits, values, action_values = model(torch.randn(3, PLANES, 8, 8))
+    assert logits.shape == (3, 73 * 64) and values.shape == (3,) and action_values.shape == logits.shape
+    assert values.abs().max() <= 1 and action_values.abs().max() <= 1
     assert forward_flops(model) > 2 * parameter_count(model) * 0.5  # at least a multiply-add per weight
 
 
@@ -87,27 +87,34 @@ def test_missing_or_corrupt_checkpoints_are_one_line_errors(tmp_path, checkpoint
         with pytest.raises(ValueError, match="corrupt checkpoint") as error:
             load_network(path)
         assert "\n" not in str(error.value)
-    # a student from before the repetition plane went: named as such, not as corrupt
+    # students of an older encoding or without the Q head: named as such, not as corrupt
     from safetensors.torch import load_file, save_file
 
     old = tmp_path / "old.safetensors"
     metadata = {"chessmesa.model": json.dumps(MODEL_SIZES["tiny"].to_dict())}
     save_file(load_file(checkpoint / MODEL_FILE), old, metadata=metadata)
-    with pytest.raises(ValueError, match="reads 21 input planes, this chessmesa encodes 20"):
+    with pytest.raises(ValueError, match=f"reads 21 input planes, this chessmesa encodes {PLANES}"):
         load_network(old)
+    headless = tmp_path / "headless.safetensors"
+    tensors = {key: value for key, value in load_file(checkpoint / MODEL_FILE).items() if not key.startswith("q_out.")}
+    save_file(tensors, headless, metadata={**metadata, "chessmesa.planes": str(PLANES)})
+    with pytest.raises(ValueError, match="no action-value head"):
+        load_network(headless)
 
 
 def test_policy_value_is_aligned_with_the_legal_moves():
     network = tiny()
     positions = some_positions(16)
-    probabilities, values = network.policy_value(positions)
-    logits, raw_values = network.forward(encode_positions(positions))
+    probabilities, values, action_values = network.answers(positions)
+    logits, raw_values, raw_action_values = network.forward(encode_positions(positions))
     for i, position in enumerate(positions):
         side = int(position.st[0])
         legal = position.legal_moves()
-        row = logits[i, [move_index(int(m), side) for m in legal]]
+        columns = [move_index(int(m), side) for m in legal]
+        row = logits[i, columns]
         expected = np.exp(row - row.max()) / np.exp(row - row.max()).sum()
         np.testing.assert_allclose(probabilities[i], expected, rtol=1e-5, atol=1e-7)
+        np.testing.assert_array_equal(action_values[i], raw_action_values[i, columns])
     np.testing.assert_allclose(values, raw_values, rtol=1e-6)
     assert ((values >= -1) & (values <= 1)).all()
 

@@ -40,6 +40,9 @@ def training_options(command):
                      "(Gumbel's improved policy)."),
         click.option("--value-weight", type=click.FloatRange(0), default=1.0, show_default=True,
                      help="Weight of the value loss."),
+        click.option("--q-weight", type=click.FloatRange(0), default=0.0, show_default=True,
+                     help="Weight of the action-value loss: the Q head learns the teacher's Q of every "
+                     "visited move (play by it with policy:ckpt=RUN,select=q)."),
         click.option("--result-weight", type=click.FloatRange(0, 1), default=0.0, show_default=True,
                      help="Share of the game result in the value target (else the root value)."),
         click.option("--batch-size", type=click.IntRange(1), default=256, show_default=True),

@@ -97,8 +97,10 @@ def _model_from(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str
         raise ValueError(f"corrupt checkpoint {path}: no chessmesa model config in its metadata")
     planes = int(metadata.get(_PLANES_KEY, _PLANES_BEFORE_THE_KEY))
     if planes != PLANES:
-        raise ValueError(f"checkpoint {path} reads {planes} input planes, this chessmesa encodes {PLANES} "
-                         "(the repetition plane is gone): train the student again")
+        raise ValueError(f"checkpoint {path} reads {planes} input planes, this chessmesa encodes {PLANES}: "
+                         "train the student again")
+    if not any(key.startswith("q_out.") for key in tensors):
+        raise ValueError(f"checkpoint {path} has no action-value head (it predates it): train the student again")
     try:
         config = ModelConfig.from_dict(json.loads(metadata[_CONFIG_KEY]))
         model = build_model(config)

@@ -1,14 +1,16 @@
 """The student networks: a residual policy+value family in named sizes, and a small transformer.
 
 Every model maps planes ``float32[B, PLANES, 8, 8]`` (:mod:`chessmesa.nn.planes`) to policy
-logits ``[B, POLICY_SIZE]`` (:mod:`chessmesa.nn.moves`) and a value ``[B]`` in [-1, 1] for the side
-to move. ``forward(x, taps)`` also records each layer's output in ``taps`` when given a dict (the
-activations that linear probes read).
+logits ``[B, POLICY_SIZE]`` (:mod:`chessmesa.nn.moves`), a value ``[B]`` in [-1, 1] for the side
+to move, and action values ``[B, POLICY_SIZE]`` in [-1, 1]: each move's Q for the side to move, in
+the policy's move order (searchless chess's action-value head, trained on the searcher's per-move
+Q where training asks for it). ``forward(x, taps)`` also records each layer's output in ``taps``
+when given a dict (the activations that linear probes read).
 
 >>> model = build_model(MODEL_SIZES["tiny"])
->>> logits, value = model(torch.zeros(2, PLANES, 8, 8))
->>> tuple(logits.shape), tuple(value.shape)
-((2, 4672), (2,))
+>>> logits, value, action_values = model(torch.zeros(2, PLANES, 8, 8))
+>>> tuple(logits.shape), tuple(value.shape), tuple(action_values.shape)
+((2, 4672), (2,), (2, 4672))
 """
 
 from __future__ import annotations
@@ -124,18 +126,20 @@ class ResNet(nn.Module):
         self.blocks = nn.ModuleList(ResidualBlock(width, config.global_pool) for _ in range(config.depth))
         self.policy_conv = _conv_bn(width, width, 1)
         self.policy_out = nn.Conv2d(width, POLICY_PLANES, 1)
+        self.q_out = nn.Conv2d(width, POLICY_PLANES, 1)
         self.value_conv = _conv_bn(width, VALUE_PLANES, 1)
         self.value_hidden = nn.Linear(VALUE_PLANES * 64, config.value_hidden)
         self.value_out = nn.Linear(config.value_hidden, 1)
 
-    def forward(self, x: torch.Tensor, taps: dict | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, taps: dict | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         x = _record(taps, "stem", self.stem(x))
         for i, block in enumerate(self.blocks):
             x = _record(taps, f"block{i + 1}", block(x))
         policy = _record(taps, "policy_head", self.policy_conv(x))
         logits = self.policy_out(policy).flatten(1)
+        action_values = torch.tanh(self.q_out(policy).flatten(1))
         value = _record(taps, "value_head", F.relu(self.value_hidden(self.value_conv(x).flatten(1))))
-        return logits, torch.tanh(self.value_out(value)).squeeze(1)
+        return logits, torch.tanh(self.value_out(value)).squeeze(1), action_values
 
 
 class TransformerBlock(nn.Module):
@@ -170,18 +174,21 @@ class Transformer(nn.Module):
         self.blocks = nn.ModuleList(TransformerBlock(width, config.heads) for _ in range(config.depth))
         self.norm = nn.LayerNorm(width)
         self.policy_out = nn.Linear(width, POLICY_PLANES)
+        self.q_out = nn.Linear(width, POLICY_PLANES)
         self.value_hidden = nn.Linear(width, config.value_hidden)
         self.value_out = nn.Linear(config.value_hidden, 1)
 
-    def forward(self, x: torch.Tensor, taps: dict | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, taps: dict | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         x = _record(taps, "embed", self.embed(x.flatten(2).transpose(1, 2)) + self.square)
         for i, block in enumerate(self.blocks):
             x = _record(taps, f"block{i + 1}", block(x))
         x = self.norm(x)
-        # [B, 64 squares, 73 planes] -> plane-major, the policy index order
-        logits = self.policy_out(x).transpose(1, 2).reshape(x.shape[0], POLICY_SIZE)
+
+        def per_move(head: nn.Linear) -> torch.Tensor:  # [B, 64 squares, 73 planes] -> the policy index order
+            return head(x).transpose(1, 2).reshape(x.shape[0], POLICY_SIZE)
+
         value = _record(taps, "value_head", F.relu(self.value_hidden(x.mean(1))))
-        return logits, torch.tanh(self.value_out(value)).squeeze(1)
+        return per_move(self.policy_out), torch.tanh(self.value_out(value)).squeeze(1), torch.tanh(per_move(self.q_out))
 
 
 ARCHITECTURES: dict[str, type[nn.Module]] = {"resnet": ResNet, "transformer": Transformer}

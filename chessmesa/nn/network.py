@@ -75,24 +75,33 @@ class Network:
         """Forward-pass FLOPs per position (``torch.utils.flop_counter``)."""
         return forward_flops(self.model)
 
-    def forward(self, planes: np.ndarray, taps: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Policy logits ``float32[B, POLICY_SIZE]`` and values ``float32[B]`` of encoded planes."""
+    def forward(self, planes: np.ndarray, taps: dict | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Policy logits ``float32[B, POLICY_SIZE]``, values ``float32[B]`` and action values
+        ``float32[B, POLICY_SIZE]`` of encoded planes."""
         with torch.inference_mode(), autocast(self.device):
-            logits, values = self.model(torch.from_numpy(planes).to(self.device), taps)
-        return logits.float().cpu().numpy(), values.float().cpu().numpy()
+            outputs = self.model(torch.from_numpy(planes).to(self.device), taps)
+        return tuple(output.float().cpu().numpy() for output in outputs)
 
     def __call__(self, leaf_bb: np.ndarray, leaf_st: np.ndarray, repetitions: np.ndarray,
                  moves: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The batch bridge: values (side to move) and priors over each row's legal moves."""
+        values, priors, _ = self._evaluate(leaf_bb, leaf_st, repetitions, moves, counts)
+        return values, priors
+
+    def _evaluate(self, leaf_bb: np.ndarray, leaf_st: np.ndarray, repetitions: np.ndarray,
+                  moves: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Values, priors and action values over each row's legal moves (padded rows)."""
         values = np.empty(len(counts), dtype=np.float64)
         priors = np.empty(moves.shape, dtype=np.float64)
+        action_values = np.zeros(moves.shape, dtype=np.float32)
         for start in range(0, len(counts), CHUNK):
             rows = slice(start, start + CHUNK)
-            logits, values[rows] = self.forward(
+            logits, values[rows], q = self.forward(
                 encode_arrays(leaf_bb[rows], leaf_st[rows], repetitions[rows]))
             indices = move_indices(leaf_st[rows, SIDE], moves[rows], counts[rows])
             legal_softmax(logits, indices, counts[rows], priors[rows])
-        return values, priors
+            action_values[rows] = np.take_along_axis(q, indices, axis=1)
+        return values, priors, action_values
 
     def policy_value(self, positions: Sequence[Position]) -> tuple[list[np.ndarray], np.ndarray]:
         """For each position, the move probabilities aligned with ``position.legal_moves()``, and
@@ -101,13 +110,27 @@ class Network:
         A position without legal moves gets an empty probability array (its value is still the
         network's opinion, not the game's result).
         """
+        priors, values, _ = self.answers(positions)
+        return priors, values
+
+    def answers(self, positions: Sequence[Position]) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
+        """:meth:`policy_value`'s answers and, aligned with each position's legal moves as well,
+        the Q head's action values (side to move's view, in [-1, 1]), from one forward pass.
+
+        >>> from chessmesa.nn.models import MODEL_SIZES, build_model
+        >>> network = Network(build_model(MODEL_SIZES["tiny"]), MODEL_SIZES["tiny"])
+        >>> priors, values, action_values = network.answers([Position()])
+        >>> len(action_values[0]), bool(abs(action_values[0]).max() <= 1)
+        (20, True)
+        """
         legal = [position.legal_moves() for position in positions]
         moves = np.zeros((len(positions), MAX_MOVES), dtype=np.int64)
         counts = np.array([len(m) for m in legal], dtype=np.int64)
         for i, row in enumerate(legal):
             moves[i, : len(row)] = row
-        values, priors = self(*position_arrays(positions), moves, counts)
-        return [priors[i, :n].copy() for i, n in enumerate(counts)], values
+        values, priors, action_values = self._evaluate(*position_arrays(positions), moves, counts)
+        return ([priors[i, :n].copy() for i, n in enumerate(counts)], values,
+                [action_values[i, :n].copy() for i, n in enumerate(counts)])
 
     def activations(self, positions: Sequence[Position], pooled: bool = False) -> dict[str, np.ndarray]:
         """Each layer's output for the positions, ``{layer: float32[len(positions), features]}``,

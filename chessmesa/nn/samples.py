@@ -35,7 +35,7 @@ from chessmesa.datasets.targets import policy_distribution, row_targets
 from chessmesa.nn.moves import move_indices
 from chessmesa.nn.planes import position_arrays
 
-COLUMNS = ["position_id", "fen", "budget", "moves", "visits", "best_move", "root_value", "result",
+COLUMNS = ["position_id", "fen", "budget", "moves", "visits", "q", "best_move", "root_value", "result",
            "improved_policy", "source", "game_id"]
 
 
@@ -45,7 +45,8 @@ class Samples:
 
     ``indices[i, :counts[i]]`` are the policy indices of its legal moves and ``visits`` (the
     visit shares), ``improved`` (None without Gumbel labels) the teacher's distributions over
-    them; ``best`` is the slot of the teacher's best move; ``result`` is NaN where the game result
+    them; ``q`` is the teacher's Q of each move for the side to move, known where ``q_known``
+    (the move was visited); ``best`` is the slot of the teacher's best move; ``result`` is NaN where the game result
     is unknown; ``games`` is the key of the game each position comes from.
     """
 
@@ -57,6 +58,8 @@ class Samples:
     counts: np.ndarray
     visits: np.ndarray
     improved: np.ndarray | None
+    q: np.ndarray
+    q_known: np.ndarray
     best: np.ndarray
     root_value: np.ndarray
     result: np.ndarray
@@ -91,7 +94,7 @@ class Samples:
 
 def samples_from_table(table: pa.Table) -> Samples:
     """Samples from dataset rows (the contract's columns with ``source`` and ``game_id``;
-    ``result`` and ``improved_policy`` may be absent). Rows without legal moves carry no policy
+    ``q``, ``result`` and ``improved_policy`` may be absent). Rows without legal moves carry no policy
     and are dropped.
 
     ValueError when a row's best move is not among its moves (a corrupt dataset).
@@ -100,6 +103,8 @@ def samples_from_table(table: pa.Table) -> Samples:
     if (counts == 0).any():
         table = table.filter(pa.array(counts > 0))
     targets = row_targets(table)
+    known = targets.visits > 0
+    q = targets.q if targets.q is not None else np.zeros_like(targets.visits)
     leaf_bb, leaf_st, repetitions = position_arrays([Position(f) for f in table.column("fen").to_pylist()])
     names = table.column_names
     result = (table.column("result").to_numpy(zero_copy_only=False).astype(np.float32)
@@ -108,7 +113,8 @@ def samples_from_table(table: pa.Table) -> Samples:
         games=game_keys(table.column("source").to_pylist(), table.column("game_id").to_pylist()),
         leaf_bb=leaf_bb, leaf_st=leaf_st, repetitions=repetitions,
         indices=move_indices(leaf_st[:, SIDE], targets.moves, targets.counts), counts=targets.counts,
-        visits=targets.shares, improved=targets.improved, best=targets.best,
+        visits=targets.shares, improved=targets.improved, q=q, q_known=known & (targets.q is not None),
+        best=targets.best,
         root_value=targets.root_value, result=result)
 
 

@@ -6,7 +6,9 @@ cosine decay), a batch, the loss, a step; logging, validation and checkpoints ev
 
 The policy loss is the cross-entropy between the target distribution over the legal moves and the
 student's softmax restricted to those moves (illegal moves never compete); the value loss is the
-squared error of the value head against the root value, optionally mixed with the game result.
+squared error of the value head against the root value, optionally mixed with the game result;
+the action-value loss (``q_weight``) is the squared error of the Q head against the teacher's Q of
+every move it visited: a label for each visited move, where the policy target has one move.
 
 Everything is seeded: the initial weights (``torch.manual_seed(seed)``) and the order of the
 batches (a permutation per epoch drawn from ``(seed, epoch)``), so a run resumed from a checkpoint
@@ -50,8 +52,8 @@ from chessmesa.nn.samples import Samples, load_samples
 CONFIG_FILE = "config.json"
 LOG_FILE = "log.csv"
 METRICS_FILE = "metrics.json"
-LOG_COLUMNS = ["step", "samples", "seconds", "lr", "loss", "policy_loss", "value_loss",
-               "val_top1_strict", "val_kl_bits", "val_policy_loss", "val_value_mse"]
+LOG_COLUMNS = ["step", "samples", "seconds", "lr", "loss", "policy_loss", "value_loss", "q_loss",
+               "val_top1_strict", "val_top1_q", "val_kl_bits", "val_policy_loss", "val_value_mse", "val_q_mse"]
 EVAL_BATCH = 1024
 #: Fields a resumed run may change: where the data lives, the device, how often it reports.
 _RESUMABLE_CHANGES = {"data", "device", "log_every", "eval_every", "checkpoint_every"}
@@ -68,6 +70,7 @@ class TrainConfig:
     epochs: float | None = None
     target: str = "visits"  # visits | best | sharpen:T | improved (chessmesa.datasets.targets)
     value_weight: float = 1.0
+    q_weight: float = 0.0  # weight of the action-value (Q head) loss; 0 leaves the head untrained
     result_weight: float = 0.0  # share of the game result in the value target, where known
     batch_size: int = 256
     lr: float = 2e-3
@@ -157,6 +160,8 @@ class Batch:
     value: torch.Tensor
     best: torch.Tensor
     visits: torch.Tensor
+    q: torch.Tensor
+    q_known: torch.Tensor  # the moves whose Q the teacher measured (visited)
 
 
 def make_batch(samples: Samples, policy: np.ndarray, value: np.ndarray, rows: np.ndarray,
@@ -175,6 +180,8 @@ def make_batch(samples: Samples, policy: np.ndarray, value: np.ndarray, rows: np
         value=put(value[rows]),
         best=put(samples.best[rows]),
         visits=put(samples.visits[rows, :width]),
+        q=put(samples.q[rows, :width]),
+        q_known=put(samples.q_known[rows, :width]),
     )
 
 
@@ -185,23 +192,36 @@ def legal_log_softmax(logits: torch.Tensor, batch: Batch) -> torch.Tensor:
     return torch.log_softmax(legal_logits, dim=1).masked_fill(~batch.legal, 0.0)
 
 
-def losses(logits: torch.Tensor, values: torch.Tensor, batch: Batch,
-           value_weight: float) -> dict[str, torch.Tensor]:
+def legal_action_values(action_values: torch.Tensor, batch: Batch) -> torch.Tensor:
+    """The Q head's value of each row's legal moves, aligned with the batch's move columns."""
+    return action_values.float().gather(1, batch.indices)
+
+
+def q_squared_error(action_values: torch.Tensor, batch: Batch) -> torch.Tensor:
+    """Summed squared error of the Q head on the moves the teacher visited."""
+    errors = (legal_action_values(action_values, batch) - batch.q) ** 2
+    return torch.where(batch.q_known, errors, 0.0).sum()
+
+
+def losses(logits: torch.Tensor, values: torch.Tensor, action_values: torch.Tensor, batch: Batch,
+           config: TrainConfig) -> dict[str, torch.Tensor]:
     log_probs = legal_log_softmax(logits.float(), batch)
     policy_loss = -(batch.policy * log_probs).sum(1).mean()
     value_loss = F.mse_loss(values.float(), batch.value)
-    return {"loss": policy_loss + value_weight * value_loss, "policy_loss": policy_loss,
-            "value_loss": value_loss}
+    q_loss = q_squared_error(action_values, batch) / batch.q_known.sum().clamp_min(1)
+    return {"loss": policy_loss + config.value_weight * value_loss + config.q_weight * q_loss,
+            "policy_loss": policy_loss, "value_loss": value_loss, "q_loss": q_loss}
 
 
 @torch.no_grad()
 def evaluate(model: nn.Module, samples: Samples, config: TrainConfig,
              device: torch.device) -> dict[str, float | None]:
     """Validation metrics: ``top1_strict`` (the student's argmax is the teacher's best move; the
-    analyses also count ties, :mod:`chessmesa.analysis.agreement`), ``kl_bits`` (KL(teacher
-    visit shares || student) in bits), ``policy_loss`` (against the training target) and
-    ``value_mse``; None for an empty split."""
-    names = ("top1_strict", "kl_bits", "policy_loss", "value_mse")
+    analyses also count ties, :mod:`chessmesa.analysis.agreement`), ``top1_q`` (the same for the
+    Q head's argmax), ``kl_bits`` (KL(teacher visit shares || student) in bits), ``policy_loss``
+    (against the training target), ``value_mse`` and ``q_mse`` (per visited move); None for an
+    empty split."""
+    names = ("top1_strict", "top1_q", "kl_bits", "policy_loss", "value_mse", "q_mse")
     if len(samples) == 0:
         return dict.fromkeys(names)
     was_training = model.training
@@ -212,16 +232,20 @@ def evaluate(model: nn.Module, samples: Samples, config: TrainConfig,
         batch = make_batch(samples, policy, value, np.arange(start, min(start + EVAL_BATCH, len(samples))),
                            device)
         with autocast(device):
-            logits, values = model(batch.planes)
+            logits, values, action_values = model(batch.planes)
         log_probs = legal_log_softmax(logits.float(), batch)
+        legal_q = legal_action_values(action_values, batch).masked_fill(~batch.legal, -torch.inf)
         teacher = batch.visits
         entropy_terms = torch.where(teacher > 0, teacher * torch.log(teacher.clamp_min(1e-30)), 0.0)
         totals["top1_strict"] += (log_probs.masked_fill(~batch.legal, -torch.inf).argmax(1) == batch.best).sum().item()
         totals["kl_bits"] += (entropy_terms - teacher * log_probs).sum().item() / math.log(2)
         totals["policy_loss"] += -(batch.policy * log_probs).sum().item()
+        totals["top1_q"] += (legal_q.argmax(1) == batch.best).sum().item()
         totals["value_mse"] += F.mse_loss(values.float(), batch.value, reduction="sum").item()
+        totals["q_mse"] += q_squared_error(action_values, batch).item()
     model.train(was_training)
-    return {name: total / len(samples) for name, total in totals.items()}
+    known = max(int(samples.q_known.sum()), 1)
+    return {name: total / (known if name == "q_mse" else len(samples)) for name, total in totals.items()}
 
 
 class CsvLog:
@@ -329,8 +353,8 @@ def train(config: TrainConfig, out: str | Path, resume: bool = False, samples: S
         rows = batch_rows(step, config.batch_size, len(train_set), config.seed)
         batch = make_batch(train_set, policy_target, value_target, rows, device)
         with autocast(device):
-            logits, values = model(batch.planes)
-        loss = losses(logits, values, batch, config.value_weight)
+            logits, values, action_values = model(batch.planes)
+        loss = losses(logits, values, action_values, batch, config)
         optimizer.zero_grad(set_to_none=True)
         loss["loss"].backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)

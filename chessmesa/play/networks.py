@@ -1,6 +1,9 @@
 """The network engine kinds: ``policy`` (the student's best move, no search) and ``netmcts`` (the
 searcher with network leaves, evaluated in batches through the batch bridge).
 
+A ``policy`` player plays its policy head's most probable move, or with ``select=q`` the move its
+action-value head rates highest (a student trained with ``--q-weight``).
+
 ``ckpt`` names a run folder or a ``.safetensors`` model file (:func:`chessmesa.nn.load_network`).
 ``threads`` sets torch's intra-op threads for the process (default 1: these small networks gain
 little from more at the batch sizes of play, and games often run side by side). Importing this
@@ -33,6 +36,8 @@ DEFAULT_BATCH = 16
 #: Positions per network call when a ``policy`` player analyses many.
 ANALYSIS_BATCH = 256
 _NETWORK_KEYS = {"ckpt": str, "device": str, "threads": int}
+#: What a ``policy`` player ranks its moves by: the policy head, or the action-value (Q) head.
+SELECTIONS = ("policy", "q")
 
 
 def load_spec_network(spec: EngineSpec):
@@ -59,19 +64,27 @@ class PolicyPlayer:
 
     def __init__(self, spec: EngineSpec, seed: int | None = None):
         self.name = spec.name or str(spec)
+        self.select = spec.options.get("select", "policy")
+        if self.select not in SELECTIONS:
+            raise SpecError(f"unknown select={self.select!r} in {spec.name!r}; known: {', '.join(SELECTIONS)}")
         self.network = load_spec_network(spec)
 
     def new_game(self) -> None:
         pass
 
+    def _scores(self, positions: Sequence[Position]) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
+        """The policy, the value and what the moves are ranked by (the policy or the Q head)."""
+        priors, values, action_values = self.network.answers(positions)
+        return priors, values, priors if self.select == "policy" else action_values
+
     def choose(self, board: chess.Board, limit: Limit, stop: threading.Event | None = None,
                on_info: Callable[[SearchInfo], None] | None = None) -> Choice:
         start = time.perf_counter()
         position = Position.from_board(board)
-        (probabilities,), values = self.network.policy_value([position])
+        _, values, (scores,) = self._scores([position])
         legal = position.legal_moves()
         allowed = root_move_codes(board, position, limit)
-        ranked = legal[np.argsort(-probabilities, kind="stable")]
+        ranked = legal[np.argsort(-scores, kind="stable")]
         if allowed is not None:  # searchmoves: only those, most probable first
             ranked = ranked[np.isin(ranked, allowed)]
         value = float(values[0])
@@ -85,15 +98,16 @@ class PolicyPlayer:
     def analyse(self, positions: Sequence[Position],
                 progress: Callable[[int], None] = lambda n: None) -> list[Analysis]:
         """The network's policy and value of each position, :data:`ANALYSIS_BATCH` positions per
-        call (:class:`~chessmesa.play.base.Analyser`); the best move is the policy's argmax."""
+        call (:class:`~chessmesa.play.base.Analyser`); the best move is the one the player plays
+        without root rules: the argmax of its policy or, with ``select=q``, of its Q head."""
         found = []
         for start in range(0, len(positions), ANALYSIS_BATCH):
             chunk = list(positions[start:start + ANALYSIS_BATCH])
-            policies, values = self.network.policy_value(chunk)
-            for position, policy, value in zip(chunk, policies, values):
+            policies, values, scores = self._scores(chunk)
+            for position, policy, value, score in zip(chunk, policies, values, scores):
                 moves = [move_to_uci(int(code)) for code in position.legal_moves()]
                 policy = np.asarray(policy, dtype=float)
-                found.append(Analysis(moves[int(np.argmax(policy))], moves, policy, float(value)))
+                found.append(Analysis(moves[int(np.argmax(score))], moves, policy, float(value)))
             progress(len(chunk))
         return found
 
@@ -118,8 +132,9 @@ class NetMctsPlayer(MctsPlayer):
         self.network = None
 
 
-register_kind("policy", PolicyPlayer, _NETWORK_KEYS,
-              "a network's most probable move, no search (ckpt=RUN_OR_FILE, device, threads)")
+register_kind("policy", PolicyPlayer, {**_NETWORK_KEYS, "select": str},
+              "a network's best move, no search (ckpt=RUN_OR_FILE, device, threads, "
+              "select=policy|q: the policy head's most probable move or the Q head's best)")
 register_kind("netmcts", NetMctsPlayer, {**mcts_keys(), **_NETWORK_KEYS, "static_value": float},
               f"MCTS with network leaves, batched (ckpt, sims, batch={DEFAULT_BATCH}, static_value=0..1 "
               "of the static evaluator's value in each leaf's, mcts keys)")
