@@ -11,6 +11,9 @@
 4. Two training runs in two processes (:mod:`chessmesa.nn.parallel`, one torch thread each, as the
    demo trains its students) against the same two runs one after the other in this process: the
    wall-time speed-up of using both cores.
+5. CPU training variants of the bare loop against its batch-256, one-thread form in the same run:
+   batch 512, channels-last memory format, two torch threads, and ``torch.compile``: which of the
+   usual levers pays on this machine.
 
 CPU always; CUDA too where present. Writes ``bench/results/train.json`` and prints the markdown
 tables quoted in the README.
@@ -66,23 +69,53 @@ def training_speed(samples, data_dir: str, size: str, steps: int, batch: int, de
             "bare_torch_samples_per_s": bare, "ratio_vs_bare": pipeline / bare}
 
 
-def bare_training_speed(size: str, steps: int, batch: int, device: torch.device) -> float:
+def bare_training_speed(size: str, steps: int, batch: int, device: torch.device, channels_last: bool = False,
+                        compiled: bool = False) -> float:
     """The reference: forward, backward and AdamW on random planes, nothing else."""
     model = build_model(MODEL_SIZES[size]).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     planes = torch.rand(batch, PLANES, 8, 8, device=device)
+    if channels_last:
+        model, planes = model.to(memory_format=torch.channels_last), planes.to(memory_format=torch.channels_last)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    forward = torch.compile(model) if compiled else model
     for step in range(steps):
         if step == WARMUP_STEPS:
             _sync(device)
             start = time.perf_counter()
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-            logits, values, _ = model(planes)
+            logits, values, _ = forward(planes)
         loss = torch.logsumexp(logits.float(), 1).mean() + values.float().square().mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
     _sync(device)
     return (steps - WARMUP_STEPS) * batch / (time.perf_counter() - start)
+
+
+#: The CPU variants of the bare loop: (name, batch, threads, channels_last, torch.compile).
+VARIANTS = [("batch 256, 1 thread (reference)", 256, 1, False, False), ("batch 512", 512, 1, False, False),
+            ("channels-last", 256, 1, True, False), ("2 threads", 256, 2, False, False),
+            ("torch.compile", 256, 1, False, True)]
+
+
+def training_variants(sizes: list[str], steps: int) -> list[dict]:
+    """Samples/s of each :data:`VARIANTS` entry per model size, and its ratio to the reference."""
+    rows = []
+    threads = torch.get_num_threads()
+    for size in sizes:
+        reference = None
+        for name, batch, variant_threads, channels_last, compiled in VARIANTS:
+            torch.set_num_threads(variant_threads)
+            try:
+                speed = bare_training_speed(size, steps, batch, torch.device("cpu"), channels_last, compiled)
+            except Exception as error:  # torch.compile needs a working C++ toolchain
+                rows.append({"model": size, "variant": name, "error": str(error).splitlines()[0][:200]})
+                continue
+            finally:
+                torch.set_num_threads(threads)
+            reference = reference or speed
+            rows.append({"model": size, "variant": name, "samples_per_s": speed, "ratio": speed / reference})
+    return rows
 
 
 def parallel_training(data_dir: str, steps: int, workdir: Path) -> dict:
@@ -188,6 +221,7 @@ def main() -> None:
                           "rows": net_mcts_speed(Network(models[size], MODEL_SIZES[size], device), sims)}
                          for device in devices for size in ("tiny", "small")],
             "parallel_training": parallel_training(data_dir, steps * 10, workdir),
+            "cpu_variants": training_variants(["tiny", "small"], steps),
         }
     report["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     RESULTS.parent.mkdir(exist_ok=True)
@@ -219,6 +253,9 @@ def markdown(report: dict) -> str:
               "|---|---:|---:|---:|",
               f"| wall seconds | {pair['serial_seconds']:.1f} | {pair['two_process_seconds']:.1f} | "
               f"{pair['speedup']:.2f}x |"]
+    lines += ["", "| CPU training variant (bare loop) | model | samples/s | vs reference |", "|---|---|---:|---:|"]
+    lines += [f"| {v['variant']} | {v['model']} | " + (f"{v['samples_per_s']:,.0f} | {v['ratio']:.2f}x |" if "error" not in v
+                                                      else f"failed: {v['error']} | - |") for v in report["cpu_variants"]]
     lines += ["", f"peak RSS {report['peak_rss_mb']:.0f} MB"]
     return "\n".join(lines)
 

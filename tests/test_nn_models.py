@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from dataclasses import replace
 import sys
 
 import chess
@@ -51,8 +52,17 @@ def some_positions(count: int) -> list[Position]:
 def test_every_size_maps_planes_to_policy_logits_a_value_and_action_values(size):
     model = build_model(MODEL_SIZES[size]).eval()
     logits, values, action_values = model(torch.randn(3, PLANES, 8, 8))
-    assert logits.shape == (3, 73 * 64) and values.shape == (3,) and action_values.shape == logits.shape
-    assert values.abs().max() <= 1 and action_values.abs().max() <= 1
+    assert logits.shape == (3, 73 * 64) and values.shape == (3,) and action_values is None
+    assert values.abs().max() <= 1
+    with_q = build_model(replace(MODEL_SIZES[size], action_values=True)).eval()
+    _, _, action_values = with_q(torch.randn(3, PLANES, 8, 8))
+    assert action_values.shape == logits.shape and action_values.abs().max() <= 1
+    # the head is an addition: the rest of the model starts from the same weights
+    torch.manual_seed(0)
+    plain = build_model(MODEL_SIZES[size]).state_dict()
+    torch.manual_seed(0)
+    headed = build_model(replace(MODEL_SIZES[size], action_values=True)).state_dict()
+    assert all(torch.equal(plain[key], headed[key]) for key in plain)
     assert forward_flops(model) > 2 * parameter_count(model) * 0.5  # at least a multiply-add per weight
 
 
@@ -87,7 +97,7 @@ def test_missing_or_corrupt_checkpoints_are_one_line_errors(tmp_path, checkpoint
         with pytest.raises(ValueError, match="corrupt checkpoint") as error:
             load_network(path)
         assert "\n" not in str(error.value)
-    # students of an older encoding or without the Q head: named as such, not as corrupt
+    # a student of an older encoding: named as such, not as corrupt
     from safetensors.torch import load_file, save_file
 
     old = tmp_path / "old.safetensors"
@@ -95,15 +105,13 @@ def test_missing_or_corrupt_checkpoints_are_one_line_errors(tmp_path, checkpoint
     save_file(load_file(checkpoint / MODEL_FILE), old, metadata=metadata)
     with pytest.raises(ValueError, match=f"reads 21 input planes, this chessmesa encodes {PLANES}"):
         load_network(old)
-    headless = tmp_path / "headless.safetensors"
-    tensors = {key: value for key, value in load_file(checkpoint / MODEL_FILE).items() if not key.startswith("q_out.")}
-    save_file(tensors, headless, metadata={**metadata, "chessmesa.planes": str(PLANES)})
-    with pytest.raises(ValueError, match="no action-value head"):
-        load_network(headless)
+
 
 
 def test_policy_value_is_aligned_with_the_legal_moves():
-    network = tiny()
+    torch.manual_seed(0)
+    config = replace(MODEL_SIZES["tiny"], action_values=True)
+    network = Network(build_model(config), config)
     positions = some_positions(16)
     probabilities, values, action_values = network.answers(positions)
     logits, raw_values, raw_action_values = network.forward(encode_positions(positions))

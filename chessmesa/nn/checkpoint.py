@@ -99,8 +99,6 @@ def _model_from(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str
     if planes != PLANES:
         raise ValueError(f"checkpoint {path} reads {planes} input planes, this chessmesa encodes {PLANES}: "
                          "train the student again")
-    if not any(key.startswith("q_out.") for key in tensors):
-        raise ValueError(f"checkpoint {path} has no action-value head (it predates it): train the student again")
     try:
         config = ModelConfig.from_dict(json.loads(metadata[_CONFIG_KEY]))
         model = build_model(config)

@@ -2,20 +2,24 @@
 
 Every model maps planes ``float32[B, PLANES, 8, 8]`` (:mod:`chessmesa.nn.planes`) to policy
 logits ``[B, POLICY_SIZE]`` (:mod:`chessmesa.nn.moves`), a value ``[B]`` in [-1, 1] for the side
-to move, and action values ``[B, POLICY_SIZE]`` in [-1, 1]: each move's Q for the side to move, in
-the policy's move order (searchless chess's action-value head, trained on the searcher's per-move
-Q where training asks for it). ``forward(x, taps)`` also records each layer's output in ``taps``
-when given a dict (the activations that linear probes read).
+to move, and, in a model built with ``action_values=True``, action values ``[B, POLICY_SIZE]`` in
+[-1, 1]: each move's Q for the side to move, in the policy's move order (searchless chess's
+action-value head; training adds it when asked to fit the searcher's per-move Q); None without
+that head. ``forward(x, taps)`` also records each layer's output in ``taps`` when given a dict
+(the activations that linear probes read).
 
 >>> model = build_model(MODEL_SIZES["tiny"])
 >>> logits, value, action_values = model(torch.zeros(2, PLANES, 8, 8))
->>> tuple(logits.shape), tuple(value.shape), tuple(action_values.shape)
-((2, 4672), (2,), (2, 4672))
+>>> tuple(logits.shape), tuple(value.shape), action_values
+((2, 4672), (2,), None)
+>>> with_q = build_model(replace(MODEL_SIZES["tiny"], action_values=True))
+>>> tuple(with_q(torch.zeros(2, PLANES, 8, 8))[2].shape)
+(2, 4672)
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 import torch
 import torch.nn.functional as F
@@ -41,6 +45,7 @@ class ModelConfig:
     heads: int = 0
     value_hidden: int = 64
     global_pool: bool = False  # residual blocks add a bias from the whole board's mean (KataGo's global pooling)
+    action_values: bool = False  # an action-value (Q) head beside the policy
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -126,18 +131,19 @@ class ResNet(nn.Module):
         self.blocks = nn.ModuleList(ResidualBlock(width, config.global_pool) for _ in range(config.depth))
         self.policy_conv = _conv_bn(width, width, 1)
         self.policy_out = nn.Conv2d(width, POLICY_PLANES, 1)
-        self.q_out = nn.Conv2d(width, POLICY_PLANES, 1)
         self.value_conv = _conv_bn(width, VALUE_PLANES, 1)
         self.value_hidden = nn.Linear(VALUE_PLANES * 64, config.value_hidden)
         self.value_out = nn.Linear(config.value_hidden, 1)
+        # built last, so that a model without it draws the same initial weights as before it existed
+        self.q_out = nn.Conv2d(width, POLICY_PLANES, 1) if config.action_values else None
 
-    def forward(self, x: torch.Tensor, taps: dict | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, taps: dict | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         x = _record(taps, "stem", self.stem(x))
         for i, block in enumerate(self.blocks):
             x = _record(taps, f"block{i + 1}", block(x))
         policy = _record(taps, "policy_head", self.policy_conv(x))
         logits = self.policy_out(policy).flatten(1)
-        action_values = torch.tanh(self.q_out(policy).flatten(1))
+        action_values = None if self.q_out is None else torch.tanh(self.q_out(policy).flatten(1))
         value = _record(taps, "value_head", F.relu(self.value_hidden(self.value_conv(x).flatten(1))))
         return logits, torch.tanh(self.value_out(value)).squeeze(1), action_values
 
@@ -174,11 +180,11 @@ class Transformer(nn.Module):
         self.blocks = nn.ModuleList(TransformerBlock(width, config.heads) for _ in range(config.depth))
         self.norm = nn.LayerNorm(width)
         self.policy_out = nn.Linear(width, POLICY_PLANES)
-        self.q_out = nn.Linear(width, POLICY_PLANES)
         self.value_hidden = nn.Linear(width, config.value_hidden)
         self.value_out = nn.Linear(config.value_hidden, 1)
+        self.q_out = nn.Linear(width, POLICY_PLANES) if config.action_values else None
 
-    def forward(self, x: torch.Tensor, taps: dict | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, taps: dict | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         x = _record(taps, "embed", self.embed(x.flatten(2).transpose(1, 2)) + self.square)
         for i, block in enumerate(self.blocks):
             x = _record(taps, f"block{i + 1}", block(x))
@@ -188,7 +194,8 @@ class Transformer(nn.Module):
             return head(x).transpose(1, 2).reshape(x.shape[0], POLICY_SIZE)
 
         value = _record(taps, "value_head", F.relu(self.value_hidden(x.mean(1))))
-        return per_move(self.policy_out), torch.tanh(self.value_out(value)).squeeze(1), torch.tanh(per_move(self.q_out))
+        action_values = None if self.q_out is None else torch.tanh(per_move(self.q_out))
+        return per_move(self.policy_out), torch.tanh(self.value_out(value)).squeeze(1), action_values
 
 
 ARCHITECTURES: dict[str, type[nn.Module]] = {"resnet": ResNet, "transformer": Transformer}

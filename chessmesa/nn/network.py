@@ -75,12 +75,17 @@ class Network:
         """Forward-pass FLOPs per position (``torch.utils.flop_counter``)."""
         return forward_flops(self.model)
 
-    def forward(self, planes: np.ndarray, taps: dict | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    @property
+    def has_action_values(self) -> bool:
+        """Whether the model has an action-value (Q) head (trained with ``--q-weight``)."""
+        return self.config.action_values
+
+    def forward(self, planes: np.ndarray, taps: dict | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Policy logits ``float32[B, POLICY_SIZE]``, values ``float32[B]`` and action values
-        ``float32[B, POLICY_SIZE]`` of encoded planes."""
+        ``float32[B, POLICY_SIZE]`` (None without the head) of encoded planes."""
         with torch.inference_mode(), autocast(self.device):
             outputs = self.model(torch.from_numpy(planes).to(self.device), taps)
-        return tuple(output.float().cpu().numpy() for output in outputs)
+        return tuple(None if output is None else output.float().cpu().numpy() for output in outputs)
 
     def __call__(self, leaf_bb: np.ndarray, leaf_st: np.ndarray, repetitions: np.ndarray,
                  moves: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -89,18 +94,20 @@ class Network:
         return values, priors
 
     def _evaluate(self, leaf_bb: np.ndarray, leaf_st: np.ndarray, repetitions: np.ndarray,
-                  moves: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Values, priors and action values over each row's legal moves (padded rows)."""
+                  moves: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Values, priors and action values (None without the head) over each row's legal moves
+        (padded rows)."""
         values = np.empty(len(counts), dtype=np.float64)
         priors = np.empty(moves.shape, dtype=np.float64)
-        action_values = np.zeros(moves.shape, dtype=np.float32)
+        action_values = np.zeros(moves.shape, dtype=np.float32) if self.has_action_values else None
         for start in range(0, len(counts), CHUNK):
             rows = slice(start, start + CHUNK)
             logits, values[rows], q = self.forward(
                 encode_arrays(leaf_bb[rows], leaf_st[rows], repetitions[rows]))
             indices = move_indices(leaf_st[rows, SIDE], moves[rows], counts[rows])
             legal_softmax(logits, indices, counts[rows], priors[rows])
-            action_values[rows] = np.take_along_axis(q, indices, axis=1)
+            if action_values is not None:
+                action_values[rows] = np.take_along_axis(q, indices, axis=1)
         return values, priors, action_values
 
     def policy_value(self, positions: Sequence[Position]) -> tuple[list[np.ndarray], np.ndarray]:
@@ -113,13 +120,15 @@ class Network:
         priors, values, _ = self.answers(positions)
         return priors, values
 
-    def answers(self, positions: Sequence[Position]) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
+    def answers(self, positions: Sequence[Position]) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray] | None]:
         """:meth:`policy_value`'s answers and, aligned with each position's legal moves as well,
-        the Q head's action values (side to move's view, in [-1, 1]), from one forward pass.
+        the Q head's action values (side to move's view, in [-1, 1]; None without the head), from
+        one forward pass.
 
+        >>> from dataclasses import replace
         >>> from chessmesa.nn.models import MODEL_SIZES, build_model
-        >>> network = Network(build_model(MODEL_SIZES["tiny"]), MODEL_SIZES["tiny"])
-        >>> priors, values, action_values = network.answers([Position()])
+        >>> config = replace(MODEL_SIZES["tiny"], action_values=True)
+        >>> priors, values, action_values = Network(build_model(config), config).answers([Position()])
         >>> len(action_values[0]), bool(abs(action_values[0]).max() <= 1)
         (20, True)
         """
@@ -130,7 +139,7 @@ class Network:
             moves[i, : len(row)] = row
         values, priors, action_values = self._evaluate(*position_arrays(positions), moves, counts)
         return ([priors[i, :n].copy() for i, n in enumerate(counts)], values,
-                [action_values[i, :n].copy() for i, n in enumerate(counts)])
+                None if action_values is None else [action_values[i, :n].copy() for i, n in enumerate(counts)])
 
     def activations(self, positions: Sequence[Position], pooled: bool = False) -> dict[str, np.ndarray]:
         """Each layer's output for the positions, ``{layer: float32[len(positions), features]}``,

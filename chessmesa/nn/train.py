@@ -28,7 +28,7 @@ import csv
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -203,14 +203,17 @@ def q_squared_error(action_values: torch.Tensor, batch: Batch) -> torch.Tensor:
     return torch.where(batch.q_known, errors, 0.0).sum()
 
 
-def losses(logits: torch.Tensor, values: torch.Tensor, action_values: torch.Tensor, batch: Batch,
+def losses(logits: torch.Tensor, values: torch.Tensor, action_values: torch.Tensor | None, batch: Batch,
            config: TrainConfig) -> dict[str, torch.Tensor]:
     log_probs = legal_log_softmax(logits.float(), batch)
     policy_loss = -(batch.policy * log_probs).sum(1).mean()
     value_loss = F.mse_loss(values.float(), batch.value)
-    q_loss = q_squared_error(action_values, batch) / batch.q_known.sum().clamp_min(1)
-    return {"loss": policy_loss + config.value_weight * value_loss + config.q_weight * q_loss,
-            "policy_loss": policy_loss, "value_loss": value_loss, "q_loss": q_loss}
+    found = {"loss": policy_loss + config.value_weight * value_loss, "policy_loss": policy_loss,
+             "value_loss": value_loss}
+    if action_values is not None:
+        found["q_loss"] = q_squared_error(action_values, batch) / batch.q_known.sum().clamp_min(1)
+        found["loss"] = found["loss"] + config.q_weight * found["q_loss"]
+    return found
 
 
 @torch.no_grad()
@@ -220,7 +223,7 @@ def evaluate(model: nn.Module, samples: Samples, config: TrainConfig,
     analyses also count ties, :mod:`chessmesa.analysis.agreement`), ``top1_q`` (the same for the
     Q head's argmax), ``kl_bits`` (KL(teacher visit shares || student) in bits), ``policy_loss``
     (against the training target), ``value_mse`` and ``q_mse`` (per visited move); None for an
-    empty split."""
+    empty split, and the Q head's for a model without one."""
     names = ("top1_strict", "top1_q", "kl_bits", "policy_loss", "value_mse", "q_mse")
     if len(samples) == 0:
         return dict.fromkeys(names)
@@ -234,18 +237,22 @@ def evaluate(model: nn.Module, samples: Samples, config: TrainConfig,
         with autocast(device):
             logits, values, action_values = model(batch.planes)
         log_probs = legal_log_softmax(logits.float(), batch)
-        legal_q = legal_action_values(action_values, batch).masked_fill(~batch.legal, -torch.inf)
         teacher = batch.visits
         entropy_terms = torch.where(teacher > 0, teacher * torch.log(teacher.clamp_min(1e-30)), 0.0)
         totals["top1_strict"] += (log_probs.masked_fill(~batch.legal, -torch.inf).argmax(1) == batch.best).sum().item()
         totals["kl_bits"] += (entropy_terms - teacher * log_probs).sum().item() / math.log(2)
         totals["policy_loss"] += -(batch.policy * log_probs).sum().item()
-        totals["top1_q"] += (legal_q.argmax(1) == batch.best).sum().item()
         totals["value_mse"] += F.mse_loss(values.float(), batch.value, reduction="sum").item()
-        totals["q_mse"] += q_squared_error(action_values, batch).item()
+        if action_values is not None:
+            legal_q = legal_action_values(action_values, batch).masked_fill(~batch.legal, -torch.inf)
+            totals["top1_q"] += (legal_q.argmax(1) == batch.best).sum().item()
+            totals["q_mse"] += q_squared_error(action_values, batch).item()
     model.train(was_training)
-    known = max(int(samples.q_known.sum()), 1)
-    return {name: total / (known if name == "q_mse" else len(samples)) for name, total in totals.items()}
+    found = {name: total / len(samples) for name, total in totals.items()}
+    found["q_mse"] = totals["q_mse"] / max(int(samples.q_known.sum()), 1)
+    if action_values is None:  # no Q head
+        found["top1_q"] = found["q_mse"] = None
+    return found
 
 
 class CsvLog:
@@ -310,7 +317,7 @@ def train(config: TrainConfig, out: str | Path, resume: bool = False, samples: S
     if resuming and is_finished(out):
         return json.loads((out / METRICS_FILE).read_text())
     device = resolve_device(config.device)
-    architecture = model_config(config.model)
+    architecture = run_architecture(config)
     samples = samples if samples is not None else load_samples(config.data, config.teacher_budget)
     split = held_out_split(config)
     train_set, val_set = samples.split(split["fraction"])
@@ -393,6 +400,11 @@ def train(config: TrainConfig, out: str | Path, resume: bool = False, samples: S
     }
     atomic_write(out / METRICS_FILE, lambda tmp: tmp.write_text(json.dumps(metrics, indent=2)))
     return metrics
+
+
+def run_architecture(config: TrainConfig):
+    """The model a run trains: its named size, with an action-value head when the loss fits one."""
+    return replace(model_config(config.model), action_values=config.q_weight > 0)
 
 
 def _load_initial_weights(model: nn.Module, architecture, init: str) -> None:

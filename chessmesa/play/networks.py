@@ -68,6 +68,8 @@ class PolicyPlayer:
         if self.select not in SELECTIONS:
             raise SpecError(f"unknown select={self.select!r} in {spec.name!r}; known: {', '.join(SELECTIONS)}")
         self.network = load_spec_network(spec)
+        if self.select == "q" and not self.network.has_action_values:
+            raise SpecError(f"select=q needs a network with an action-value head (train --q-weight) in {spec.name!r}")
 
     def new_game(self) -> None:
         pass
