@@ -42,6 +42,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 OPENINGS = DATA / "openings" / "noob_2moves.epd"
 PUZZLES = DATA / "puzzles" / "lichess_puzzles.csv"
 RANDOM = "random"
+MAX_MOVES = 150  # a game of the tournament or a duel still going after this many moves is a draw
 
 # progress(description, total) -> a context manager yielding advance(n)
 ProgressFactory = Callable[[str, int], AbstractContextManager]
@@ -79,7 +80,7 @@ MODES = {
     "smoke": DemoConfig(positions=300, budgets=(1, 4, 16, 64), teacher_budgets=(1, 16, 64),
                         models=("tiny",), steps=40, puzzles=40, tournament_budgets=(1, 16),
                         games_per_pair=2, reference=128, holdout=0.3, duel_games=4),
-    # about 10 minutes on 2 cores (10.4 measured: README)
+    # under 10 minutes on 2 cores (8.5 measured: README)
     "quick": DemoConfig(positions=50000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
                         models=("tiny",), steps=600, puzzles=300,
                         tournament_budgets=(1, 4, 16, 64, 256, 1024), games_per_pair=4, stockfish_elos=(1350,),
@@ -284,7 +285,7 @@ class Experiment:
         with self.progress("games", games) as advance:
             result = run_round_robin(specs, self.config.games_per_pair, openings=str(OPENINGS),
                                      tc="spec", concurrency=self.workers or default_workers(),
-                                     adjudication=Adjudication(max_moves=150), seed=self.config.seed,
+                                     adjudication=Adjudication(max_moves=MAX_MOVES), seed=self.config.seed,
                                      pgn_out=str(self.out / "tournament.pgn"),
                                      progress=lambda game, _: advance())
         anchors = [(self.anchor, 0.0), (RANDOM, 0.0)]
@@ -314,7 +315,7 @@ class Experiment:
             with self.progress(f"{name} vs {self.anchor}", games) as advance:
                 result = run_match(self.student_spec(*student), self.anchor_spec, games, openings=str(OPENINGS),
                                    tc="spec", concurrency=self.workers or default_workers(),
-                                   adjudication=Adjudication(max_moves=150), seed=self.config.seed,
+                                   adjudication=Adjudication(max_moves=MAX_MOVES), seed=self.config.seed,
                                    progress=lambda game, _: advance())
             stats = match_stats(result).to_dict()
             duels.append({"student": name, **{key: stats[key] for key in (

@@ -85,6 +85,16 @@ def test_save_and_load_give_identical_outputs(checkpoint):
     assert load_network(checkpoint / MODEL_FILE).parameters == saved.parameters
 
 
+def test_select_q_needs_an_action_value_head(checkpoint):
+    from chessmesa.play.players import make_player
+    from chessmesa.play.specs import SpecError
+
+    with pytest.raises(SpecError, match="needs a network with an action-value head"):
+        make_player(f"policy:ckpt={checkpoint},select=q")
+    with pytest.raises(SpecError, match="unknown select='value'"):
+        make_player(f"policy:ckpt={checkpoint},select=value")
+
+
 def test_missing_or_corrupt_checkpoints_are_one_line_errors(tmp_path, checkpoint):
     with pytest.raises(ValueError, match="checkpoint not found"):
         load_network(tmp_path / "nothing")

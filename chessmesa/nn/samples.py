@@ -46,8 +46,8 @@ class Samples:
     ``indices[i, :counts[i]]`` are the policy indices of its legal moves and ``visits`` (the
     visit shares), ``improved`` (None without Gumbel labels) the teacher's distributions over
     them; ``q`` is the teacher's Q of each move for the side to move, known where ``q_known``
-    (the move was visited); ``best`` is the slot of the teacher's best move; ``result`` is NaN where the game result
-    is unknown; ``games`` is the key of the game each position comes from.
+    (the move was visited); ``best`` is the slot of the teacher's best move; ``result`` is NaN
+    where the game result is unknown; ``games`` is the key of the game each position comes from.
     """
 
     games: np.ndarray
@@ -103,8 +103,10 @@ def samples_from_table(table: pa.Table) -> Samples:
     if (counts == 0).any():
         table = table.filter(pa.array(counts > 0))
     targets = row_targets(table)
-    known = targets.visits > 0
-    q = targets.q if targets.q is not None else np.zeros_like(targets.visits)
+    if targets.q is None:  # rows without per-move Q: nothing for an action-value head to learn
+        q, q_known = np.zeros_like(targets.visits), np.zeros(targets.visits.shape, dtype=bool)
+    else:
+        q, q_known = targets.q, targets.visits > 0
     leaf_bb, leaf_st, repetitions = position_arrays([Position(f) for f in table.column("fen").to_pylist()])
     names = table.column_names
     result = (table.column("result").to_numpy(zero_copy_only=False).astype(np.float32)
@@ -113,8 +115,7 @@ def samples_from_table(table: pa.Table) -> Samples:
         games=game_keys(table.column("source").to_pylist(), table.column("game_id").to_pylist()),
         leaf_bb=leaf_bb, leaf_st=leaf_st, repetitions=repetitions,
         indices=move_indices(leaf_st[:, SIDE], targets.moves, targets.counts), counts=targets.counts,
-        visits=targets.shares, improved=targets.improved, q=q, q_known=known & (targets.q is not None),
-        best=targets.best,
+        visits=targets.shares, improved=targets.improved, q=q, q_known=q_known, best=targets.best,
         root_value=targets.root_value, result=result)
 
 

@@ -70,7 +70,7 @@ class TrainConfig:
     epochs: float | None = None
     target: str = "visits"  # visits | best | sharpen:T | improved (chessmesa.datasets.targets)
     value_weight: float = 1.0
-    q_weight: float = 0.0  # weight of the action-value (Q head) loss; 0 leaves the head untrained
+    q_weight: float = 0.0  # weight of the action-value (Q head) loss; above 0 the model gets the head
     result_weight: float = 0.0  # share of the game result in the value target, where known
     batch_size: int = 256
     lr: float = 2e-3
