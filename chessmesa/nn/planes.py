@@ -62,7 +62,7 @@ HALFMOVE_PLANE = 17
 COLOR_PLANE = 18
 ONES_PLANE = 19
 ATTACK_PLANES = 20  # counts at 20 (own) and 21 (opposing), least attacker values at 22 and 23
-#: what an attacker is worth for the least-attacker planes, by piece type (index 0 unused)
+#: what an attacker is worth for the least-attacker planes, by piece type (index 0: no attacker)
 ATTACKER_VALUE = np.array([0.0, 1.0, 3.0, 3.0, 5.0, 9.0, 10.0], dtype=np.float32) / 10.0
 
 
@@ -76,12 +76,12 @@ def _attack_planes(bb, t, us, flip, out_i):
             continue
         s = sq ^ flip
         for side in range(2):  # 0: own pieces, 1: the opponent's
-            mine = attackers & bb[COLOR_BB + (us ^ side)]
-            if mine == 0:
+            side_attackers = attackers & bb[COLOR_BB + (us ^ side)]
+            if side_attackers == 0:
                 continue
-            out_i[ATTACK_PLANES + side, s >> 3, s & 7] = popcount(mine) / 4.0
+            out_i[ATTACK_PLANES + side, s >> 3, s & 7] = popcount(side_attackers) / 4.0
             for piece in range(PAWN, KING + 1):
-                if mine & bb[piece - 1]:
+                if side_attackers & bb[piece - 1]:
                     out_i[ATTACK_PLANES + 2 + side, s >> 3, s & 7] = ATTACKER_VALUE[piece]
                     break
 
