@@ -301,7 +301,7 @@ class Experiment:
 
     def duels(self) -> None:
         from chessmesa.analysis.results import write_result
-        from chessmesa.analysis.tournament import match_stats
+        from chessmesa.analysis.tournament import match_figures, match_stats
         from chessmesa.play.match import Adjudication, run_match
 
         path = self.results / "duels.json"
@@ -317,9 +317,7 @@ class Experiment:
                                    tc="spec", concurrency=self.workers or default_workers(),
                                    adjudication=Adjudication(max_moves=MAX_MOVES), seed=self.config.seed,
                                    progress=lambda game, _: advance())
-            stats = match_stats(result).to_dict()
-            duels.append({"student": name, **{key: stats[key] for key in (
-                "wins", "draws", "losses", "score", "elo", "elo_ci", "los")}})
+            duels.append({"student": name, **match_figures(match_stats(result).to_dict())})
         write_result(path, {"analysis": "duels", "opponent": self.anchor, "games": games, "duels": duels})
 
     def _stockfish_anchors(self) -> list[str]:

@@ -366,9 +366,9 @@ def _short(path: str, root: Path) -> str:
 
 
 def _match_summary(match: dict) -> dict:
-    stats = match["stats"]
-    return {"a": match["result"]["name_a"], "b": match["result"]["name_b"],
-            **{key: stats.get(key) for key in ("wins", "draws", "losses", "score", "elo", "elo_ci", "los")}}
+    from chessmesa.analysis.tournament import match_figures
+
+    return {"a": match["result"]["name_a"], "b": match["result"]["name_b"], **match_figures(match["stats"])}
 
 
 def _ratings(matches: list[dict], anchor: str, seed: int) -> dict[str, dict]:

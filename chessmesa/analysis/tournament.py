@@ -58,6 +58,15 @@ def parse_stockfish_levels(text: str) -> tuple[int, ...]:
     return tuple(sorted(set(levels)))
 
 
+#: The figures a summary keeps of a match's :class:`MatchStats` (``to_dict()``).
+MATCH_FIGURES = ("wins", "draws", "losses", "score", "elo", "elo_ci", "los")
+
+
+def match_figures(stats: dict) -> dict:
+    """The :data:`MATCH_FIGURES` of a match's stats (``MatchStats.to_dict()``), None where absent."""
+    return {key: stats.get(key) for key in MATCH_FIGURES}
+
+
 def match_stats(result: MatchResult, sprt: SprtConfig | None = None) -> MatchStats:
     """Elo, intervals, LOS, pentanomial counts (and SPRT) of A against B."""
     scores = [game.score_a for game in result.games]

@@ -103,6 +103,7 @@ def guarded_move(board: chess.Board, ranked: Sequence[chess.Move], winning: bool
                 continue
             if not repeats(board, move):
                 return move
-            first_safe = first_safe or move
-        return first_safe or ranked[0]
+            if first_safe is None:
+                first_safe = move
+        return ranked[0] if first_safe is None else first_safe
     return ranked[0]
