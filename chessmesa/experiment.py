@@ -214,7 +214,7 @@ class Experiment:
     def _held_out_labels(self):
         """The labels of the held-out games: no student trained on them, and the reference
         search labelled them."""
-        from chessmesa.analysis.labels import load_labels
+        from chessmesa.analysis.label_reader import load_labels
 
         return load_labels(self.data_dir, students=[self.student_spec(*s) for s in self.students])
 

@@ -275,7 +275,7 @@ class Iteration:
 
     def agreement(self, generation: int) -> None:
         from chessmesa.analysis.agreement import run_agreement
-        from chessmesa.analysis.labels import load_labels
+        from chessmesa.analysis.label_reader import load_labels
         from chessmesa.analysis.results import write_result
 
         path = self.generation_dir(generation) / "agreement.json"

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from chessmesa.analysis.agreement import position_agreement, run_agreement
 from chessmesa.analysis.equivalence import search_equivalence
-from chessmesa.analysis.labels import Label, load_labels
+from chessmesa.analysis.label_reader import Label, load_labels
 from chessmesa.analysis.students import StudentOutput
 from chessmesa.cli import main
 

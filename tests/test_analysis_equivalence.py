@@ -13,7 +13,7 @@ from chessmesa.analysis.agreement import compare
 from chessmesa.analysis.equivalence import (
     elo_equivalence, equivalent_budget, label_outputs, search_equivalence,
 )
-from chessmesa.analysis.labels import Label, LabelledPosition, LabelSet
+from chessmesa.analysis.label_reader import Label, LabelledPosition, LabelSet
 from chessmesa.analysis.students import StudentOutput
 
 CURVE = {1: 0.1, 4: 0.3, 16: 0.5, 64: 0.7, 256: 0.9}  # agreement grows by 0.2 per factor 4

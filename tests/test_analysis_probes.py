@@ -85,7 +85,7 @@ def test_concepts_and_lookahead_targets():
 
 def _searched_labels(count: int, budget: int = 32):
     """Positions along seeded random games, labelled by a fresh search (no dataset needed)."""
-    from chessmesa.analysis.labels import Label, LabelledPosition, LabelSet
+    from chessmesa.analysis.label_reader import Label, LabelledPosition, LabelSet
     from chessmesa.analysis.students import search_policy
     from chessmesa.core import Position
     from chessmesa.search import MCTS

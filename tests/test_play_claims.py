@@ -10,9 +10,9 @@ import chess
 import pytest
 from rich.console import Console
 
-from chessmesa.play.game import Adjudication, TimeControl, play_game
+from chessmesa.play.game import Adjudication, TimeControl, play_engine_game
 from chessmesa.play.players import Choice, Limit, make_player
-from chessmesa.play.terminal import play_game as play_in_terminal
+from chessmesa.play.terminal import play_in_terminal
 from chessmesa.search import MCTS
 from test_play_uci_conformance import claimable_boards
 
@@ -52,7 +52,7 @@ def test_every_kind_moves_where_a_draw_can_be_claimed(spec):
 ])
 def test_a_match_game_claims_the_draw_or_plays_on(claim, reason, plies):
     board = chess.Board()
-    result = play_game(KnightDancer("a"), KnightDancer("b"), board, TimeControl(nodes=1),
+    result = play_engine_game(KnightDancer("a"), KnightDancer("b"), board, TimeControl(nodes=1),
                        Adjudication(claim_draws=claim))
     assert result == ("1/2-1/2", reason, "normal") and len(board.move_stack) == plies
 

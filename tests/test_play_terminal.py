@@ -7,7 +7,7 @@ import chess.pgn
 from rich.console import Console
 
 from chessmesa.play.players import Choice, RandomPlayer, make_player
-from chessmesa.play.terminal import play_game, render_board
+from chessmesa.play.terminal import play_in_terminal, render_board
 
 MATE_IN_ONE = "6k1/5ppp/8/8/8/8/5PPP/3R2K1 w - - 0 1"
 TWO_KNIGHTS = "4k3/8/8/8/8/8/8/1N2KN2 w - - 0 1"
@@ -22,7 +22,7 @@ class Drawish(RandomPlayer):
 
 def play(player, color, commands, pgn_path=None, fen=chess.STARTING_FEN):
     output = io.StringIO()
-    game = play_game(player, color, io.StringIO("".join(f"{c}\n" for c in commands)),
+    game = play_in_terminal(player, color, io.StringIO("".join(f"{c}\n" for c in commands)),
                      Console(file=output, width=100), pgn_path, board=chess.Board(fen))
     return game, output.getvalue()
 

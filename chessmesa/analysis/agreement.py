@@ -1,7 +1,7 @@
 """Agreement of a student with the searcher: against an independent reference, and per budget.
 
 Per position, against a reference label (the dataset's independent reference search, see
-:mod:`chessmesa.analysis.labels`):
+:mod:`chessmesa.analysis.label_reader`):
 
 - ``top1_strict``: the student plays the reference's best move;
 - ``top1_tied``: the student plays one of the reference's best moves, ties in its policy counted
@@ -21,7 +21,7 @@ student's confidence in its own move; and each of these in three strata, ``all``
 (|reference root value| > 0.9, where every move is about equally good or bad) and ``undecided``.
 A student that only names a move gets the move metrics alone.
 
->>> from chessmesa.analysis.labels import Label
+>>> from chessmesa.analysis.label_reader import Label
 >>> from chessmesa.analysis.students import StudentOutput
 >>> reference = Label(64, np.array([0.75, 0.25]), 0, "e2e4", 0.1, ["e2e4"], np.array([0.2, -0.1]), np.array([True, True]))
 >>> row = position_agreement(StudentOutput("d2d4", ["e2e4", "d2d4"], np.array([0.25, 0.75])),
@@ -38,7 +38,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from chessmesa.analysis import metrics
-from chessmesa.analysis.labels import (
+from chessmesa.analysis.label_reader import (
     Label, LabelledPosition, LabelSet, recorded_holdout, student_run_config,
 )
 from chessmesa.analysis.metrics import ClusterBootstrap
@@ -232,7 +232,7 @@ def run_agreement(spec: str, labels: LabelSet, seed: int = 0,
                   progress: Callable[[int], None] = lambda n: None,
                   outputs: Sequence[StudentOutput] | None = None) -> dict:
     """The whole analysis: the student named by ``spec`` against ``labels``
-    (:func:`~chessmesa.analysis.labels.load_labels`; pass the same ``student`` there so that a
+    (:func:`~chessmesa.analysis.label_reader.load_labels`; pass the same ``student`` there so that a
     trained student is scored on games it never saw). ``outputs`` skips asking the student again.
 
     Returns ``{"analysis": "agreement", "student", "data", "split", "reference", "teacher_budget",

@@ -30,7 +30,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from chessmesa.analysis.agreement import BOOTSTRAP_RESAMPLES, metric_values
-from chessmesa.analysis.labels import LabelSet
+from chessmesa.analysis.label_reader import LabelSet
 from chessmesa.analysis.metrics import ClusterBootstrap, interpolate_equivalent_budget
 from chessmesa.analysis.students import StudentOutput, student_answers
 
@@ -95,7 +95,7 @@ def search_equivalence(spec: str, labels: LabelSet, metric: str = "top1_tied", s
                        progress: Callable[[int], None] = lambda n: None, stratum: str = "all",
                        outputs: Sequence[StudentOutput] | None = None) -> dict:
     """The search-equivalent budget of the student ``spec`` on ``labels``
-    (:func:`~chessmesa.analysis.labels.load_labels`), on the positions of ``stratum``.
+    (:func:`~chessmesa.analysis.label_reader.load_labels`), on the positions of ``stratum``.
 
     Returns the searcher's ``curve`` against the reference (budget -> agreement, with
     ``curve_ci``), the student's agreement with its interval, the equivalent ``budget`` (None with

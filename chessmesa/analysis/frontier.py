@@ -147,7 +147,7 @@ def score_runs(runs: Sequence[Run], seed: int = 0, progress: Callable[[int], Non
     """``runs`` with ``agreement``: tie-aware top-1 of each student (no search) against its
     dataset's reference, on the games it never saw (:mod:`chessmesa.analysis.agreement`)."""
     from chessmesa.analysis.agreement import run_agreement
-    from chessmesa.analysis.labels import load_labels
+    from chessmesa.analysis.label_reader import load_labels
 
     scored = []
     for run in runs:

@@ -42,7 +42,7 @@ import chess
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
-from chessmesa.analysis.labels import LabelSet
+from chessmesa.analysis.label_reader import LabelSet
 from chessmesa.play.root_rules import material_balance
 
 CLASSIFICATION, REGRESSION = "classification", "regression"

@@ -22,7 +22,7 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from chessmesa.analysis.labels import LabelSet
+from chessmesa.analysis.label_reader import LabelSet
 from chessmesa.core import Position, move_to_uci
 from chessmesa.play.base import Analyser, Limit, Player
 from chessmesa.play.players import make_player

@@ -31,7 +31,7 @@ def _int_list(text: str, option: str) -> tuple[int, ...]:
 
 def _labels(data: str, budgets: tuple[int, ...] | None, limit: int | None, seed: int, split: str,
             students: list[str]):
-    from chessmesa.analysis.labels import load_labels
+    from chessmesa.analysis.label_reader import load_labels
 
     try:
         return load_labels(data, list(budgets) if budgets else None, limit, seed, split, students)

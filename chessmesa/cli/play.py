@@ -206,8 +206,8 @@ def play(spec, color, pgn_out, seed, claim_draws):
     """Play against an engine in the terminal (SAN or UCI moves; undo, hint, resign, draw, help)."""
     import chess
 
-    from chessmesa.play.terminal import play_game
+    from chessmesa.play.terminal import play_in_terminal
 
     player = make_cli_player(spec, seed)
-    play_game(player, chess.WHITE if color == "white" else chess.BLACK, sys.stdin, console, pgn_out,
+    play_in_terminal(player, chess.WHITE if color == "white" else chess.BLACK, sys.stdin, console, pgn_out,
               claim_draws=claim_draws)

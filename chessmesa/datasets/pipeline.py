@@ -28,7 +28,7 @@ from typing import Callable, Iterator
 
 from chessmesa.datasets.config import GenerateConfig
 from chessmesa.datasets.errors import DatasetError
-from chessmesa.datasets.labels import load_evaluator
+from chessmesa.datasets.labelling import load_evaluator
 from chessmesa.datasets.sources import TaskPlan
 from chessmesa.datasets.worker import TaskResult
 from chessmesa.datasets.writer import DatasetWriter

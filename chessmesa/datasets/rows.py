@@ -6,7 +6,7 @@ within its task; the parent renumbers the rows it keeps.
 
 >>> from chessmesa.core import Position
 >>> from chessmesa.datasets.config import GenerateConfig
->>> from chessmesa.datasets.labels import Labeller
+>>> from chessmesa.datasets.labelling import Labeller
 >>> from chessmesa.datasets.sources import Candidate
 >>> config = GenerateConfig(positions=1, budgets=(4, 8))
 >>> rows = RowBuilder(config, "selfplay")

@@ -238,7 +238,7 @@ class _Checker:
     def recheck(self, count: int) -> None:
         """Search ``count`` positions (drawn with a fixed seed) again; labels must be identical."""
         from chessmesa.core import Position
-        from chessmesa.datasets.labels import Labeller
+        from chessmesa.datasets.labelling import Labeller
         from chessmesa.datasets.reader import load_dataset
 
         labeller = Labeller(self.config)

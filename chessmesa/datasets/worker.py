@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from chessmesa.datasets.config import GenerateConfig, SourceSpec
-from chessmesa.datasets.labels import Labeller
+from chessmesa.datasets.labelling import Labeller
 from chessmesa.datasets.rows import RowBuilder
 from chessmesa.datasets.sources import Task, TaskPlan, source_candidates
 from chessmesa.datasets.split import held_out

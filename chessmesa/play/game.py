@@ -3,7 +3,7 @@ and the PGN record. :mod:`chessmesa.play.match` schedules many of them.
 
 >>> from chessmesa.play.players import RandomPlayer
 >>> board = chess.Board()
->>> play_game(RandomPlayer(seed=1), RandomPlayer(seed=2), board, TimeControl(nodes=1))
+>>> play_engine_game(RandomPlayer(seed=1), RandomPlayer(seed=2), board, TimeControl(nodes=1))
 ('1/2-1/2', 'threefold repetition', 'normal')
 """
 
@@ -99,7 +99,7 @@ class Adjudication:
     draw_after: int = 40
 
 
-def play_game(
+def play_engine_game(
     white: Player,
     black: Player,
     board: chess.Board,
@@ -115,7 +115,7 @@ def play_game(
 
     >>> from chessmesa.play.players import RandomPlayer
     >>> board = chess.Board()
-    >>> play_game(RandomPlayer(seed=1), RandomPlayer(seed=2), board, TimeControl(nodes=1))
+    >>> play_engine_game(RandomPlayer(seed=1), RandomPlayer(seed=2), board, TimeControl(nodes=1))
     ('1/2-1/2', 'threefold repetition', 'normal')
     """
     players = {chess.WHITE: white, chess.BLACK: black}

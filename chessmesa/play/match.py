@@ -31,7 +31,7 @@ import chess
 import chess.pgn
 
 from chessmesa.play.base import Player
-from chessmesa.play.game import Adjudication, TimeControl, pgn_game, play_game
+from chessmesa.play.game import Adjudication, TimeControl, pgn_game, play_engine_game
 from chessmesa.play.players import make_player
 from chessmesa.play.specs import EngineSpec, parse_spec
 
@@ -394,7 +394,7 @@ def _play_pair(job: _PairJob, players: _PlayerCache) -> list[GameRecord]:
         a_is_white = game == 0
         white, black = (player_a, player_b) if a_is_white else (player_b, player_a)
         board = chess.Board(job.opening_fen)
-        result, reason, termination = play_game(white, black, board, job.tc, job.adjudication)
+        result, reason, termination = play_engine_game(white, black, board, job.tc, job.adjudication)
         headers = {
             "Event": f"{player_a.name} vs {player_b.name}",
             "Round": f"{job.pair + 1}.{game + 1}",

@@ -7,7 +7,7 @@ stream, so a game can be scripted::
     >>> import io
     >>> from rich.console import Console
     >>> from chessmesa.play.players import make_player
-    >>> game = play_game(make_player("random:seed=1"), chess.WHITE, io.StringIO("e4\\nresign\\n"),
+    >>> game = play_in_terminal(make_player("random:seed=1"), chess.WHITE, io.StringIO("e4\\nresign\\n"),
     ...                  Console(file=io.StringIO()), pgn_path=None)
     >>> game.headers["Result"]
     '0-1'
@@ -44,7 +44,7 @@ _LIGHT, _DARK, _HIGHLIGHT = "on #e8d0aa", "on #b08860", "on #cdd26a"
 _SAN_TARGET = re.compile(r"^([NBRQK])[a-h]?[1-8]?x?([a-h][1-8])")
 
 
-def play_game(
+def play_in_terminal(
     player: Player,
     human_color: chess.Color,
     input_stream: TextIO,

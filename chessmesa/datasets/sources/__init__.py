@@ -69,7 +69,7 @@ class TaskContext:
     config: GenerateConfig
     spec: SourceSpec
     rng: np.random.Generator
-    labeller: Any  # chessmesa.datasets.labels.Labeller
+    labeller: Any  # chessmesa.datasets.labelling.Labeller
     skipped: Counter = field(default_factory=Counter)  # reason -> count, reported in the manifest
     bad_lines: list[str] = field(default_factory=list)  # the first ones, named
 
