@@ -18,35 +18,13 @@ from chessmesa.analysis.metrics import (
     interpolate_equivalent_budget,
     kendall_tau_b,
     kl_bits,
-    top1_agreement,
     topk_agreement,
-    value_correlation,
     value_mse,
 )
 
 
 def test_docstring_examples():
     assert doctest.testmod(metrics).failed == 0
-
-
-@pytest.mark.parametrize(
-    ("student", "teacher", "expected"),
-    [
-        ([0.1, 0.7, 0.2], [5, 90, 5], 1.0),
-        ([0.7, 0.1, 0.2], [5, 90, 5], 0.0),
-        ([0.7, 0.1, 0.2], [50, 10, 50], 1.0),  # teacher tie: either best move agrees
-        ([0.4, 0.4, 0.2], [50, 10, 40], 0.5),  # student tie: half of its top moves agree
-        ([0.3, 0.3, 0.3, 0.1], [8, 8, 2, 2], 2 / 3),
-        ([0.25, 0.25, 0.25, 0.25], [1, 9, 0, 0], 0.25),
-    ],
-)
-def test_top1_agreement_is_tie_aware(student, teacher, expected):
-    assert top1_agreement(np.array(student), np.array(teacher)) == pytest.approx(expected)
-
-
-def test_top1_agreement_rejects_mismatched_moves():
-    with pytest.raises(ValueError, match="same length"):
-        top1_agreement([0.5, 0.5], [1, 2, 3])
 
 
 @pytest.mark.parametrize(
@@ -130,14 +108,9 @@ def test_kendall_tau_b_drops_nan_pairs_and_is_nan_without_order():
     assert math.isnan(kendall_tau_b([1, np.nan], [1, 2]))
 
 
-def test_value_error_and_correlation():
+def test_value_error():
     assert value_mse([1.0, 0.0, -1.0], [0.5, 0.0, 0.0]) == pytest.approx((0.25 + 0 + 1) / 3)
     assert math.isnan(value_mse([np.nan], [1.0]))
-    assert value_correlation([1, 2, 3], [2, 4, 6.5]) == pytest.approx(
-        np.corrcoef([1, 2, 3], [2, 4, 6.5])[0, 1]
-    )
-    assert value_correlation([1, 2, np.nan, 3], [3, 2, 0, 1]) == pytest.approx(-1.0)
-    assert math.isnan(value_correlation([1, 1, 1], [1, 2, 3]))
 
 
 def test_calibration_bins_and_expected_error():

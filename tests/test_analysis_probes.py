@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import chess
 import numpy as np
 import pytest
@@ -86,7 +88,6 @@ def test_concepts_and_lookahead_targets():
 def _searched_labels(count: int, budget: int = 32):
     """Positions along seeded random games, labelled by a fresh search (no dataset needed)."""
     from chessmesa.analysis.label_reader import Label, LabelledPosition, LabelSet
-    from chessmesa.analysis.students import search_policy
     from chessmesa.core import Position
     from chessmesa.search import MCTS
 
@@ -97,7 +98,7 @@ def _searched_labels(count: int, budget: int = 32):
     searcher, positions = MCTS(), []
     for i, board in enumerate(boards):
         result = searcher.search(Position(board.fen()), sims=budget, reuse=False)
-        label = Label(budget, search_policy(result), result.moves.index(result.best_move),
+        label = Label(budget, result.root_policy(), result.moves.index(result.best_move),
                       result.best_move, result.root_value, result.pv, result.q, result.visits > 0)
         positions.append(LabelledPosition(i, board.fen(), result.moves, {budget: label}, game=i // 3))
     return LabelSet("searched", [budget], positions, {})
@@ -117,5 +118,10 @@ def test_run_probes_on_a_saved_network_and_its_control(tmp_path):
     assert list(student["trained"]) == list(student["control"]) and "block1" in student["trained"]
     assert result["planes"]["input"].keys() == result["targets"].keys()  # the input-plane control
     assert result["positions"]["train"] + result["positions"]["test"] == len(labels.positions)
-    scores = [s for layer in student["trained"].values() for s in layer.values()]
-    assert all(s is None or s != s or -10 < s <= 1 for s in scores)
+    metrics = {name: target["metric"] for name, target in result["targets"].items()}
+    for layers in (student["trained"], student["control"], result["planes"]):
+        for scores in layers.values():
+            assert scores.keys() == metrics.keys()
+            for name, score in scores.items():  # every probe fitted and scored on its own scale
+                assert math.isfinite(score), (name, score)
+                assert 0 <= score <= 1 if metrics[name] == "accuracy" else score <= 1, (name, score)

@@ -5,8 +5,8 @@ move order: the student's probabilities and the teacher's root visit counts or p
 set, map a function over the positions and summarise the list, e.g. with :func:`bootstrap_ci`:
 
 >>> student = [np.array([0.7, 0.2, 0.1]), np.array([0.1, 0.6, 0.3])]
->>> teacher = [np.array([90, 6, 4]), np.array([50, 30, 20])]
->>> float(np.mean([top1_agreement(q, v) for q, v in zip(student, teacher)]))
+>>> teacher_best = [0, 0]  # the index of the searcher's most visited move
+>>> float(np.mean([topk_agreement(q, best, k=1) for q, best in zip(student, teacher_best)]))
 0.5
 """
 
@@ -52,36 +52,13 @@ def _finite_pairs(first: ArrayLike, second: ArrayLike) -> tuple[np.ndarray, np.n
     return a[keep], b[keep]
 
 
-def top1_agreement(student_probs: ArrayLike, teacher_visits: ArrayLike) -> float:
-    """Whether the student's top move is one of the teacher's most visited moves, tie-aware.
-
-    Teacher ties: every move with the maximum visit count counts as best. Student ties: a student
-    with several moves at its maximum probability picks one of them uniformly, so the result is
-    the share of those moves that are teacher-best (1.0 or 0.0 when the student has one top move).
-    Ties are exact equality, as a uniform or saturated policy produces them.
-
-    >>> top1_agreement([0.6, 0.3, 0.1], [10, 80, 10])
-    0.0
-    >>> top1_agreement([0.6, 0.3, 0.1], [45, 45, 10])
-    1.0
-    >>> top1_agreement([0.4, 0.4, 0.2], [45, 30, 25])
-    0.5
-    """
-    student, teacher = _validated_pair(student_probs, teacher_visits)
-    if student.size == 0:
-        raise ValueError("a position needs at least one legal move")
-    student_top = student == student.max()
-    teacher_best = teacher == teacher.max()
-    return float(np.sum(student_top & teacher_best) / np.sum(student_top))
-
-
 def topk_agreement(student_probs: ArrayLike, teacher_best_index: int, k: int = 3) -> float:
     """Whether the teacher's best move is among the student's ``k`` most probable moves, tie-aware.
 
     A move ranks ahead of ``r`` moves with strictly higher probability; if it is tied with ``t``
     moves (itself included) the remaining ``k - r`` places are shared among them, so the result
-    is ``min(1, (k - r) / t)`` when ``r < k``, else 0. With ``k = 1`` and a single teacher-best
-    move this equals :func:`top1_agreement`.
+    is ``min(1, (k - r) / t)`` when ``r < k``, else 0: with ``k = 1``, the share of the student's
+    tied top moves that are the teacher's best.
 
     >>> topk_agreement([0.5, 0.3, 0.1, 0.1], teacher_best_index=2, k=2)
     0.0
@@ -180,22 +157,6 @@ def value_mse(predicted: ArrayLike, target: ArrayLike) -> float:
     """
     predicted, target = _finite_pairs(predicted, target)
     return float(np.mean((predicted - target) ** 2)) if predicted.size else math.nan
-
-
-def value_correlation(predicted: ArrayLike, target: ArrayLike) -> float:
-    """Pearson correlation over the pairs where both values are finite.
-
-    NaN when fewer than two pairs remain or either side is constant (no variance to correlate).
-
-    >>> round(value_correlation([0.1, 0.2, 0.3, np.nan], [1.0, 2.0, 3.0, 4.0]), 6)
-    1.0
-    >>> value_correlation([0.5, 0.5], [0.0, 1.0])
-    nan
-    """
-    predicted, target = _finite_pairs(predicted, target)
-    if predicted.size < 2 or np.ptp(predicted) == 0 or np.ptp(target) == 0:
-        return math.nan
-    return float(np.corrcoef(predicted, target)[0, 1])
 
 
 @dataclass(frozen=True)

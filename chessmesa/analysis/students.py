@@ -57,11 +57,6 @@ def _uci_moves(position: Position) -> list[str]:
     return [move_to_uci(int(code)) for code in position.legal_moves()]
 
 
-def search_policy(result) -> np.ndarray:
-    """A search's root policy, as the students of searching players give it."""
-    return result.root_policy()
-
-
 class _PlayerStudent:
     """A student that answers through its player."""
 

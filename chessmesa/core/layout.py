@@ -33,13 +33,12 @@ the disk cache works across processes (no jitclass):
 A move is a 16-bit code ``from | to << 6 | flag << 12``. Castling is the king's move (``e1g1``), as
 in UCI. ``NULL_MOVE = 0`` (a1a1) is never a legal move and marks "no move".
 
->>> move = encode_move(12, 28, DOUBLE_PUSH)  # e2e4
->>> move_from(move), move_to(move), move_flag(move) == DOUBLE_PUSH
-(12, 28, True)
+>>> from chessmesa.core import move_to_uci
+>>> move_to_uci(12 | 28 << 6 | DOUBLE_PUSH << 12)
+'e2e4'
 """
 
 import numpy as np
-from numba import njit
 
 WHITE, BLACK = 0, 1
 PAWN, KNIGHT, BISHOP, ROOK, QUEEN, KING = 1, 2, 3, 4, 5, 6
@@ -74,27 +73,3 @@ ONE = np.uint64(1)
 ZERO = np.uint64(0)
 ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 
-
-@njit(cache=True, inline="always")
-def encode_move(from_sq, to_sq, flag):
-    return from_sq | (to_sq << 6) | (flag << 12)
-
-
-@njit(cache=True, inline="always")
-def move_from(move):
-    return move & 63
-
-
-@njit(cache=True, inline="always")
-def move_to(move):
-    return (move >> 6) & 63
-
-
-@njit(cache=True, inline="always")
-def move_flag(move):
-    return (move >> 12) & 15
-
-
-@njit(cache=True, inline="always")
-def is_capture(move):
-    return (move >> 12) & CAPTURE != 0

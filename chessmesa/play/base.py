@@ -89,11 +89,6 @@ class Limit:
             if value is not None and not low <= value <= high:
                 raise ValueError(f"{name} {value} out of range {low}..{high}")
 
-    @property
-    def sims(self) -> int | None:
-        """``nodes`` under the name MCTS players use."""
-        return self.nodes
-
     def is_empty(self) -> bool:
         """True when nothing bounds the search (``searchmoves`` aside): the player chooses its
         own budget."""
