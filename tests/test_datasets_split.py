@@ -111,3 +111,35 @@ def test_a_version_1_dataset_is_refused_then_upgraded(tmp_path):
     assert load_dataset(out).to_pylist() == rows  # same rows, split recomputed by the same rule
     assert validate_dataset(out) == []
     assert runner.invoke(main, ["dataset", "upgrade", str(tmp_path / "none")]).exit_code == 2
+
+
+def test_a_small_dataset_holds_out_its_smallest_game_when_the_fraction_draws_none(tmp_path):
+    """Self-play games 0 to 9 all hash above 0.1: the dataset holds out the smallest one, with its
+    reference rows, and records the raised fraction that every reader of the manifest applies."""
+    from chessmesa.datasets.split import game_keys, key_fraction
+
+    out = tmp_path / "small"
+    result = CliRunner().invoke(main, [
+        "generate", "--out", str(out), "--positions", "30", "--budgets", "2,4", "--max-plies", "10",
+        "--workers", "1", "--reference", "8"])
+    assert result.exit_code == 0, result.output
+    assert "held out: 1 of 4 games" in result.output and "warning: only 1 held-out game" in result.output
+    manifest = read_manifest(out)
+    table = load_dataset(out, budget=2).to_pandas()
+    fractions = key_fraction(game_keys(table["source"], table["game_id"]))
+    assert manifest["config"]["holdout"] > 0.1 == manifest["counts"]["held_out"]["asked"]
+    assert ((table["split"] == "validation") == (fractions < manifest["config"]["holdout"])).all()
+    assert table[table["split"] == "validation"]["game_id"].nunique() == 1
+    assert load_dataset(out, budget=8).num_rows == manifest["counts"]["held_out"]["positions"] > 0
+    assert validate_dataset(out) == []
+    again = CliRunner().invoke(main, [
+        "generate", "--out", str(out), "--positions", "30", "--budgets", "2,4", "--max-plies", "10",
+        "--workers", "1", "--reference", "8", "--resume"])
+    assert again.exit_code == 0 and "already complete" in again.output, again.output
+
+
+def test_a_dataset_without_reference_says_what_the_analyses_score_against(tmp_path):
+    result = CliRunner().invoke(main, ["generate", "--out", str(tmp_path / "d"), "--positions", "12",
+                                       "--budgets", "2,4", "--max-plies", "6", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "no --reference" in result.output and "top budget's labels (4 simulations)" in result.output

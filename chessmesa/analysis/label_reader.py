@@ -129,6 +129,23 @@ def student_run_config(spec: str | None) -> dict | None:
         return None
 
 
+def default_split(generation: dict, students: Sequence[str]) -> str:
+    """The split to score ``students`` on when none is asked for: the held-out games for a
+    trained student (a spec naming a ``ckpt``), or where the dataset's config ``generation`` has
+    an independent reference (it searched the held-out games only); every position otherwise,
+    since a player never trained (a searcher, random, Stockfish) saw none of them.
+
+    >>> default_split({"reference": None}, ["mcts:sims=64"]), default_split({"reference": 512}, ["random"])
+    ('all', 'validation')
+    >>> default_split({"reference": None}, ["policy:ckpt=runs/a"])
+    'validation'
+    """
+    from chessmesa.play.specs import parse_spec
+
+    trained = any("ckpt" in parse_spec(spec).options for spec in students)
+    return VALIDATION if trained or generation.get("reference") else "all"
+
+
 def recorded_holdout(spec: str | None) -> dict | None:
     """The held-out split a trained student's run records, or None."""
     return (student_run_config(spec) or {}).get("split")
@@ -150,9 +167,10 @@ def _selected(table: pa.Table, split: str, student_splits: list[dict]) -> np.nda
 
 
 def load_labels(data_dir: str | Path, budgets: list[int] | None = None, limit: int | None = None,
-                seed: int = 0, split: str = VALIDATION, students: Sequence[str] = ()) -> LabelSet:
+                seed: int = 0, split: str | None = VALIDATION, students: Sequence[str] = ()) -> LabelSet:
     """The labels of ``data_dir`` at ``budgets`` (default all), for the positions of ``split``
-    (``validation``, ``train`` or ``all``), ``limit`` of them (default all).
+    (``validation``, ``train``, ``all``, or None: :func:`default_split` of the ``students``),
+    ``limit`` of them (default all).
 
     ``students`` are the specs of the students to be scored: a trained one's recorded held-out
     games narrow the ``validation`` split to games it never saw. The ``limit`` positions are a seeded
@@ -162,10 +180,11 @@ def load_labels(data_dir: str | Path, budgets: list[int] | None = None, limit: i
     """
     from chessmesa.datasets import load_dataset, read_manifest
 
-    if split not in SPLITS:
+    if split not in (*SPLITS, None):
         raise ValueError(f"unknown split {split!r}: expected one of {', '.join(SPLITS)}")
     manifest = read_manifest(data_dir)
     generation = manifest["config"]
+    split = split or default_split(generation, students)
     reference = generation.get("reference")
     present = list(generation["budgets"])
     missing = sorted(set(budgets or []) - set(present))

@@ -40,9 +40,10 @@ def _labels(data: str, budgets: tuple[int, ...] | None, limit: int | None, seed:
 
 
 _split_option = click.option(
-    "--split", type=click.Choice(["validation", "train", "all"]), default="validation", show_default=True,
+    "--split", type=click.Choice(["validation", "train", "all"]),
     help="Positions to score: the held-out games (the dataset's split, narrowed to the games a "
-         "trained student never saw), the training games, or all.")
+         "trained student never saw), the training games, or all. Default: validation for a "
+         "trained student or a dataset with a --reference, else all (an untrained player saw no game).")
 
 
 def _check_spec(spec: str) -> None:
@@ -147,7 +148,7 @@ def agreement(spec, data, budgets, limit, split, seed, as_json, out, plot):
     except ValueError as error:
         raise BadInput(str(error)) from None
     _emit(result, {"student": spec, "data": data, "budgets": labels.budgets, "limit": limit,
-                   "split": split, "seed": seed, "dataset_config": labels.manifest.get("config")},
+                   "split": labels.split["split"], "seed": seed, "dataset_config": labels.manifest.get("config")},
           as_json, out, plot)
 
 
@@ -195,7 +196,7 @@ def equivalence(spec, data, metric, stratum, limit, split, elo, elo_budgets, gau
         raise BadInput(str(error)) from None
     result = {"analysis": "equivalence", "student": search["student"], "search": search, "elo": elo_result}
     _emit(result, {"student": spec, "data": data, "metric": metric, "stratum": stratum, "limit": limit,
-                   "split": split, "seed": seed,
+                   "split": labels.split["split"], "seed": seed,
                    "dataset_config": labels.manifest.get("config"), "elo": elo,
                    "elo_budgets": list(ladder), "games_per_pair": games_per_pair, "gauntlet": gauntlet,
                    "tc": tc, "openings": openings, "max_moves": max_moves},
@@ -318,7 +319,7 @@ def probes(checkpoints, data, limit, split, seed, as_json, out, plot):
     except ValueError as error:
         raise BadInput(str(error)) from None
     result["split"] = labels.split
-    _emit(result, {"students": list(checkpoints), "data": data, "limit": limit, "split": split, "seed": seed,
+    _emit(result, {"students": list(checkpoints), "data": data, "limit": limit, "split": labels.split["split"], "seed": seed,
                    "dataset_config": labels.manifest.get("config")},
           as_json, out, plot)
 

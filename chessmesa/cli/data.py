@@ -110,6 +110,10 @@ def generate(out, workers, backend, ray_address, resume, as_json, **options):
         print_json(report.to_dict())
     else:
         _print_report(report)
+        if config.reference is None:
+            console.print(f"note: no --reference, so the analyses score every player against the "
+                          f"top budget's labels ({max(config.budgets)} simulations), the searcher's "
+                          f"own: add --reference SIMS for an independent search of the held-out games")
     if report.interrupted:
         sys.exit(130)
 
@@ -118,6 +122,7 @@ def _config(out: Path, resume: bool, options: dict):
     """The config of the run: from the options, or on ``--resume`` from the dataset's manifest
     with the options given on the command line on top (the library refuses any difference)."""
     from chessmesa.datasets import GenerateConfig, SourceSpec, parse_budgets, read_manifest
+    from chessmesa.datasets.holdout import asked_config
     from chessmesa.datasets.manifest import MANIFEST
 
     context = click.get_current_context()
@@ -129,7 +134,7 @@ def _config(out: Path, resume: bool, options: dict):
     if "engine" in given:
         given.update(("search", "network", "network_batch", "network_static_value"))
     if resume and (out / MANIFEST).is_file():
-        saved = GenerateConfig.from_dict(read_manifest(out)["config"])
+        saved = GenerateConfig.from_dict(asked_config(read_manifest(out)))
         return replace(saved, **{name: value for name, value in fields.items() if name in given})
     if fields["positions"] is None:
         raise BadInput("missing --positions N (only --resume of an existing dataset can leave it out)")
@@ -184,6 +189,24 @@ def _print_report(report) -> None:
                   f"({report.positions_per_second:,.1f} positions/s, {report.workers} {report.backend} "
                   f"workers, {report.outside_search_share:.1%} of worker time outside search); "
                   f"{report.out} holds {report.positions:,} positions, {report.rows:,} rows")
+    if report.held_out:
+        _print_held_out(report.held_out)
+
+
+#: Fewer held-out games than this and ``generate`` warns: game-level intervals get wide.
+FEW_HELD_OUT_GAMES = 10
+
+
+def _print_held_out(held: dict) -> None:
+    """How many games and positions the dataset holds out, and a warning when they are few."""
+    raised = (f", the smallest game by hash value (--holdout {held['asked']:g} drew none)"
+              if held["fraction"] != held["asked"] else "")
+    console.print(f"held out: {held['games']:,} of {held['total_games']:,} games, "
+                  f"{held['positions']:,} positions{raised}")
+    if held["games"] < FEW_HELD_OUT_GAMES:
+        console.print(f"[yellow]warning[/]: only {held['games']} held-out game(s): the analyses of "
+                      f"students score on them, with wide intervals; label more positions or raise "
+                      f"--holdout")
 
 
 @main.group()
@@ -225,7 +248,11 @@ def info(directory, as_json):
         "skip_plies", "sample_rate", "max_plies", "temperature", "temperature_plies", "play_sims",
         "play_noise", "label_noise")))
     reference = config.get("reference")
-    console.print(f"split      {config['holdout']:.0%} of the games held out; reference search: "
+    held = summary["held_out"]
+    console.print(f"split      {config['holdout']:.0%} of the games held out"
+                  + (f" ({held['games']:,} of {held['total_games']:,} games, {held['positions']:,} "
+                     f"positions)" if held else "")
+                  + "; reference search: "
                   + (f"{reference} simulations on the held-out positions" if reference else "none"))
     console.print(f"made by    chessmesa {summary['chessmesa_version']} "
                   f"(schema {summary['schema_version']}), "

@@ -29,6 +29,7 @@ def dataset_info(directory: str | Path) -> dict:
         "per_budget": counts["per_budget"],
         "per_source": counts["per_source"],
         "skipped": counts["skipped"],
+        "held_out": counts.get("held_out"),  # games and positions (datasets.holdout); None in older datasets
         "shards": len(manifest["shards"]),
         "bytes": sum(path.stat().st_size for path in files if path.is_file()),
         "seed": config["seed"],

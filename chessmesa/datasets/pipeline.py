@@ -58,6 +58,7 @@ class GenerateReport:
     skipped: dict = field(default_factory=dict)  # reason -> count: duplicate, game over, bad line...
     bad_lines: list = field(default_factory=list)  # the first bad lines of the source files, named
     inputs: list = field(default_factory=list)  # the source files: path, size, checksum
+    held_out: dict = field(default_factory=dict)  # games and positions held out (datasets.holdout)
 
     @property
     def positions_per_second(self) -> float:
@@ -176,7 +177,7 @@ def _report(writer: DatasetWriter, config: GenerateConfig, started: float, setup
         complete=writer.complete,
         exhausted=exhausted and not writer.done, interrupted=interrupted,
         skipped=dict(writer.counts["skipped"]), bad_lines=list(writer.counts["bad_lines"]),
-        inputs=writer.manifest["inputs"])
+        inputs=writer.manifest["inputs"], held_out=dict(writer.counts.get("held_out", {})))
 
 
 class _Scheduler:

@@ -49,18 +49,22 @@ class RowBuilder:
         ``config.row_budgets(held_out)`` (the reference last, on a held-out position)."""
         split = VALIDATION if held_out else TRAIN
         for budget, result in zip(self.config.row_budgets(held_out), labels, strict=True):
-            self.lists["moves"].append(result.move_codes)
-            self.lists["visits"].append(result.visits)
-            self.lists["q"].append(result.q)
-            self.lists["prior"].append(result.prior)
-            if "improved_policy" in self.lists:
-                self.lists["improved_policy"].append(result.improved_policy)
-            row = (self.candidates, item.fen, budget, result.root_value, result.best_move, result.pv,
-                   item.game_id, item.ply, self.source, item.result, item.position.hash, result.sims,
-                   result.stop_reason, result.proven, split)
-            for name, value in zip(_SCALARS, row):
-                self.scalars[name].append(value)
+            self.add_row(item, budget, result, split)
         self.candidates += 1
+
+    def add_row(self, item: Candidate, budget: int, result, split: str) -> None:
+        """One row: the search ``result`` of ``item`` at ``budget``, on the ``split`` side."""
+        self.lists["moves"].append(result.move_codes)
+        self.lists["visits"].append(result.visits)
+        self.lists["q"].append(result.q)
+        self.lists["prior"].append(result.prior)
+        if "improved_policy" in self.lists:
+            self.lists["improved_policy"].append(result.improved_policy)
+        row = (self.candidates, item.fen, budget, result.root_value, result.best_move, result.pv,
+               item.game_id, item.ply, self.source, item.result, item.position.hash, result.sims,
+               result.stop_reason, result.proven, split)
+        for name, value in zip(_SCALARS, row):
+            self.scalars[name].append(value)
 
     def table(self) -> pa.Table:
         columns = {}

@@ -7,6 +7,11 @@ column's value and its ``game_id``; a stable hash of the key, mixed to a uniform
 so it is the same for every training seed, every budget and every reader, and the held-out games
 at a smaller fraction are a subset of those at a larger one.
 
+A small dataset can draw no game below the fraction (six games at 10%: about half the time). Then
+the dataset's fraction is raised to just above its smallest game value (:func:`dataset_fraction`),
+once, when ``generate`` completes: that game alone is held out, the manifest records the raised
+fraction, and every reader of the manifest's fraction, or of the ``split`` column, sees one split.
+
 >>> held_out(["selfplay", "selfplay", "selfplay"], [3, 3, 4], 0.5).tolist()  # game 3: one side
 [False, False, True]
 >>> round(float(held_out(["pgn:a.pgn"] * 100_000, range(100_000), 0.1).mean()), 2)
@@ -27,7 +32,8 @@ SPLITS = (VALIDATION, TRAIN, "all")
 #: Held-out share of the games by default.
 DEFAULT_HOLDOUT = 0.1
 #: How the rule is recorded in manifests, run configs and results.
-RULE = "game: crc32(source) << 32 ^ game_id, Fibonacci-mixed, below the fraction"
+RULE = ("game: crc32(source) << 32 ^ game_id, Fibonacci-mixed, below the fraction (raised to just "
+        "above the smallest game's value where no game falls below it)")
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: spreads any 64-bit key evenly
 
@@ -53,6 +59,23 @@ def key_fraction(keys: np.ndarray) -> np.ndarray:
 def held_out(sources: Iterable[str], game_ids: Iterable[int], fraction: float) -> np.ndarray:
     """True for the rows whose game is held out at ``fraction``."""
     return key_fraction(game_keys(sources, game_ids)) < fraction
+
+
+def dataset_fraction(keys: np.ndarray, fraction: float) -> float:
+    """The held-out fraction of a dataset whose games have ``keys``: ``fraction`` when it holds
+    out a game, or cannot (it is 0, or there are fewer than two games); else raised to just above
+    the smallest game value, so that exactly that game is held out.
+
+    >>> keys = game_keys(["selfplay"] * 3, [0, 1, 2])
+    >>> dataset_fraction(keys, 0.01) > 0.01, int((key_fraction(keys) < dataset_fraction(keys, 0.01)).sum())
+    (True, 1)
+    >>> dataset_fraction(keys, 0.9), dataset_fraction(keys[:1], 0.01), dataset_fraction(keys, 0.0)
+    (0.9, 0.01, 0.0)
+    """
+    values = key_fraction(np.unique(keys))
+    if fraction <= 0 or len(values) < 2 or (values < fraction).any():
+        return fraction
+    return float(np.nextafter(values.min(), 1.0))
 
 
 def check_fraction(fraction: float) -> float:

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 import chessmesa
 from chessmesa.datasets.config import GenerateConfig
 from chessmesa.datasets.errors import DatasetError
+from chessmesa.datasets.holdout import asked_config, held_out_counts, hold_out_one_game
 from chessmesa.datasets.manifest import MANIFEST, read_manifest, write_manifest
 from chessmesa.datasets.schema import SCHEMA_VERSION
 from chessmesa.datasets.shards import file_sha256, remove_uncommitted, write_shard
@@ -97,7 +98,7 @@ class DatasetWriter:
     @classmethod
     def _resume(cls, directory: Path, config: GenerateConfig, inputs: list[dict]) -> DatasetWriter:
         manifest = read_manifest(directory)
-        saved = GenerateConfig.from_dict(manifest["config"])
+        saved = GenerateConfig.from_dict(asked_config(manifest))
         differences = config.differences(saved, ignore=("positions",))
         if differences:
             raise DatasetError(f"cannot resume {directory} with a different config "
@@ -173,12 +174,18 @@ class DatasetWriter:
         write_manifest(self.directory, self.manifest)
 
     def finish(self, run: dict, exhausted: bool) -> None:
-        """Flush and record the run. Sources that ran out before ``positions`` complete the
-        dataset too (``exhausted`` in the manifest), with fewer positions."""
+        """Flush and record the run and the held-out games; a complete dataset holds out at least
+        one game where it can (:mod:`chessmesa.datasets.holdout`). Sources that ran out before
+        ``positions`` complete the dataset too (``exhausted`` in the manifest), with fewer
+        positions."""
         if exhausted and not self.done:
             self.manifest["exhausted"] = self.complete = True
         self.manifest["runs"].append(run)
         self.flush()
+        if self.complete:
+            hold_out_one_game(self.directory, self.manifest, self.config)
+        self.counts["held_out"] = held_out_counts(self.directory, self.manifest, self.config.holdout)
+        write_manifest(self.directory, self.manifest)
 
     # counts
     def _count(self, rows: pa.Table, added: int) -> None:
