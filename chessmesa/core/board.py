@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import chess
 import numpy as np
+from numba import njit
 
 from chessmesa.core.convert import (
-    IllegalMoveError, arrays_from_board, fen_from_arrays, match_move, move_from_chess,
-    move_to_chess, parse_fen,
+    IllegalMoveError, arrays_from_board, castling_bits, fen_from_arrays, match_move, move_to_chess,
+    parse_fen,
 )
-from chessmesa.core.layout import HASH, HIST, MAX_MOVES, MAX_PLY, PLY, U_MOVE, UNDO, UNDO_SIZE
-from chessmesa.core.movegen import in_check, legal_moves
+from chessmesa.core.layout import (
+    BLACK, CASTLING, COLOR_BB, EP, FULLMOVE, HALFMOVE, HASH, HIST, KNIGHT, MAX_MOVES, MAX_PLY, NO_SQUARE,
+    PLY, PROMOTION, SIDE, U_MOVE, UNDO, UNDO_SIZE, WHITE,
+)
+from chessmesa.core.movegen import generate_legal, in_check, legal_moves
 from chessmesa.core.position import make_move, unmake_move
 from chessmesa.core.status import (
     ONGOING, STATUS_NAMES, game_over, position_status, repetition_count,
@@ -34,6 +38,21 @@ from chessmesa.core.tables import get_tables
 # up to half the undo stack, leaving the other half to the search. The 75-move rule ends a game
 # 150 such moves on, so this covers every game that has not ended.
 _HISTORY_KEPT = MAX_PLY // 2
+
+
+@njit(cache=True)
+def _replay(bb, st, t, moves):
+    """Play each of ``moves``, given as ``from | to << 6 | promotion piece type << 12``, as the
+    legal move code with those squares and that promotion."""
+    buffer = np.empty(MAX_MOVES, np.int64)
+    for wanted in moves:
+        for i in range(generate_legal(bb, st, t, buffer)):
+            code = buffer[i]
+            flag = code >> 12
+            promotion = (flag & 3) + KNIGHT if flag & PROMOTION else 0
+            if code & 4095 | promotion << 12 == wanted:
+                make_move(bb, st, t, code)
+                break
 
 
 class Position:
@@ -61,10 +80,22 @@ class Position:
         position = cls.__new__(cls)
         position.tables = get_tables()
         position.bb, position.st = arrays_from_board(start)
-        for move in recent:
-            position.push(move_from_chess(start, move))
-            start.push(move)
+        position.push_all(recent)
         return position
+
+    def push_all(self, moves: list[chess.Move]) -> None:
+        """Play legal python-chess moves in order, in one compiled call (not checked: they must be
+        legal, as a python-chess board's move stack is).
+
+        >>> position = Position()
+        >>> position.push_all([chess.Move.from_uci(u) for u in ("e2e4", "e7e5", "g1f3")])
+        >>> position.fen()
+        'rnbqkbnr/pppp1ppp/8/4p3/4P3/5N2/PPPP1PPP/RNBQKB1R b KQkq - 1 2'
+        """
+        if self.st[PLY] + len(moves) > MAX_PLY:
+            raise OverflowError(f"more than {MAX_PLY} moves of history")
+        squares = [move.from_square | move.to_square << 6 | (move.promotion or 0) << 12 for move in moves]
+        _replay(self.bb, self.st, self.tables, np.array(squares, dtype=np.int64))
 
     def copy(self) -> Position:
         clone = Position.__new__(Position)
@@ -176,3 +207,57 @@ class Position:
     def __repr__(self) -> str:
         return f"Position({self.fen()!r})"
 
+
+
+class BoardFollower:
+    """A :class:`Position` kept in step with a game's python-chess board: a call with the board
+    of the same game a few moves on pushes only the new moves (about 2 microseconds a move)
+    instead of converting the board anew (:meth:`Position.from_board`, tens of microseconds); any
+    other board (a new game, a take-back, another line) is converted anew.
+
+    "The same game" is checked exactly where it matters: the known moves are the start of the
+    board's move stack, and the position reached equals the board's (pieces, side, castling, en
+    passant, clocks), so the history that repetitions count (the moves since the last capture or
+    pawn move) is the board's.
+
+    >>> board, follower = chess.Board(), BoardFollower()
+    >>> follower.position(board).fen() == board.fen()
+    True
+    >>> for uci in ("g1f3", "g8f6", "f3g1", "f6g8"): _ = board.push_uci(uci)
+    >>> follower.position(board).repetitions()
+    2
+    """
+
+    def __init__(self) -> None:
+        self._moves: list[chess.Move] = []
+        self._position: Position | None = None
+
+    def position(self, board: chess.Board) -> Position:
+        """The board's position with its history; the follower's own: do not modify it."""
+        stack, known = board.move_stack, len(self._moves)
+        position = self._position
+        if (position is None or not known <= len(stack) <= known + _FOLLOWED_MOVES
+                or position.st[PLY] + len(stack) - known > _HISTORY_KEPT or stack[:known] != self._moves):
+            position = Position.from_board(board)
+        else:
+            position.push_all(stack[known:])
+            if not _same_position(position, board):
+                position = Position.from_board(board)
+        self._moves, self._position = list(stack), position
+        return position
+
+
+#: A follower pushes at most this many new moves; a board further on is converted anew.
+_FOLLOWED_MOVES = 8
+
+
+def _same_position(position: Position, board: chess.Board) -> bool:
+    """Whether the position is the board's: pieces, side to move, castling, en passant, clocks."""
+    bb, st = position.bb, position.st
+    return (tuple(int(bits) for bits in bb[:COLOR_BB + 2])
+            == (board.pawns, board.knights, board.bishops, board.rooks, board.queens, board.kings,
+                board.occupied_co[chess.WHITE], board.occupied_co[chess.BLACK])
+            and st[SIDE] == (WHITE if board.turn == chess.WHITE else BLACK)
+            and st[HALFMOVE] == board.halfmove_clock and st[FULLMOVE] == board.fullmove_number
+            and st[CASTLING] == castling_bits(board)
+            and st[EP] == (board.ep_square if board.has_legal_en_passant() else NO_SQUARE))

@@ -8,13 +8,14 @@ from functools import lru_cache
 
 import chess
 import numpy as np
+from numba import njit
 
 from chessmesa.core.layout import (
-    BB_SIZE, BK, BLACK, BOARD, BQ, CAPTURE, CASTLING, DOUBLE_PUSH, EP, EP_CAPTURE, FULLMOVE,
-    HALFMOVE, HASH, KING_CASTLE, KNIGHT, NO_SQUARE, PAWN, PLY, PROMOTION, QUEEN_CASTLE, SIDE,
-    ST_SIZE, WHITE, WK, WQ,
+    BB_SIZE, BK, BLACK, BOARD, BQ, CAPTURE, CASTLING, COLOR_BB, DOUBLE_PUSH, EP, EP_CAPTURE, FULLMOVE,
+    HALFMOVE, HASH, KING, KING_CASTLE, KNIGHT, NO_SQUARE, ONE, PAWN, PLY, PROMOTION, QUEEN_CASTLE,
+    SIDE, ST_SIZE, WHITE, WK, WQ,
 )
-from chessmesa.core.position import compute_hash, put_piece
+from chessmesa.core.position import compute_hash
 
 
 class InvalidFenError(ValueError):
@@ -122,6 +123,11 @@ def counter_problems(board: chess.Board) -> list[str]:
     return problems
 
 
+def castling_bits(board: chess.Board) -> int:
+    """The board's castling rights as ``WK | WQ | BK | BQ`` bits (``st[CASTLING]``)."""
+    return sum(bit for rook, bit in _CASTLING_BITS if board.castling_rights & rook)
+
+
 def arrays_from_board(board: chess.Board) -> tuple[np.ndarray, np.ndarray]:
     """The ``(bb, st)`` arrays of the board's current position, without history.
 
@@ -134,20 +140,30 @@ def arrays_from_board(board: chess.Board) -> tuple[np.ndarray, np.ndarray]:
         raise InvalidFenError(f"invalid position {board.fen()!r}: {'; '.join(problems)}")
     bb = np.zeros(BB_SIZE, dtype=np.uint64)
     st = np.zeros(ST_SIZE, dtype=np.int64)
-    for square, piece in board.piece_map().items():
-        color = WHITE if piece.color == chess.WHITE else BLACK
-        put_piece(bb, st, color * 8 + piece.piece_type, square)
+    # python-chess keeps bitboards in the same square order: copy them, let numba do the rest
+    bb[:COLOR_BB + 2] = (board.pawns, board.knights, board.bishops, board.rooks, board.queens, board.kings,
+                         board.occupied_co[chess.WHITE], board.occupied_co[chess.BLACK])
     st[SIDE] = WHITE if board.turn == chess.WHITE else BLACK
-    st[CASTLING] = sum(bit for rook, bit in _CASTLING_BITS if board.castling_rights & rook)
+    st[CASTLING] = castling_bits(board)
     st[EP] = NO_SQUARE
     if board.has_legal_en_passant():  # as in the FEN (see chessmesa.core.layout)
         st[EP] = board.ep_square
     st[HALFMOVE] = board.halfmove_clock
     st[FULLMOVE] = board.fullmove_number
     st[PLY] = 0
-    tables = get_tables()
-    bb[HASH] = compute_hash(bb, st, tables)
+    _fill_mailbox_and_hash(bb, st, get_tables())
     return bb, st
+
+
+@njit(cache=True)
+def _fill_mailbox_and_hash(bb, st, t):
+    """The mailbox from the bitboards, then the hash of the whole position."""
+    for sq in range(64):
+        bit = ONE << np.uint64(sq)
+        for piece_type in range(PAWN, KING + 1):
+            if bb[piece_type - 1] & bit:
+                st[BOARD + sq] = (BLACK if bb[COLOR_BB + BLACK] & bit else WHITE) * 8 + piece_type
+    bb[HASH] = compute_hash(bb, st, t)
 
 
 # the FEN letter of each piece code (colour * 8 + type), "1" for an empty square

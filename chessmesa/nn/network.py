@@ -80,6 +80,10 @@ class Network:
         """Whether the model has an action-value (Q) head (trained with ``--q-weight``)."""
         return self.config.action_values
 
+    def state(self) -> dict[str, np.ndarray]:
+        """The model's weights and batch-norm statistics as numpy arrays, by parameter name."""
+        return {name: tensor.detach().cpu().numpy() for name, tensor in self.model.state_dict().items()}
+
     def forward(self, planes: np.ndarray, taps: dict | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Policy logits ``float32[B, POLICY_SIZE]``, values ``float32[B]`` and action values
         ``float32[B, POLICY_SIZE]`` (None without the head) of encoded planes."""

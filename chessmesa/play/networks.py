@@ -25,8 +25,9 @@ import chess
 import numpy as np
 
 from chessmesa.core import Position, move_to_chess, move_to_uci
+from chessmesa.core.board import BoardFollower
 from chessmesa.play.base import Analysis, Choice, Limit, SearchInfo
-from chessmesa.play.root_rules import guarded_move, is_winning
+from chessmesa.play.root_rules import guarded_move
 from chessmesa.play.searchers import MctsPlayer, mcts_keys, root_move_codes, value_to_wdl
 from chessmesa.play.specs import EngineSpec, SpecError, register_kind
 from chessmesa.search.options import params_from_options, tree_nodes
@@ -60,37 +61,62 @@ def load_spec_network(spec: EngineSpec):
 class PolicyPlayer:
     """The network's most probable legal move: the one-second grandmaster, no search, with the
     root rules every player has (:mod:`chessmesa.play.root_rules`: a mate in one, and no draw
-    thrown away when winning)."""
+    thrown away when winning); ``rules=false`` plays the raw argmax instead.
+
+    A residual student on the CPU moves through the numba forward pass (:mod:`chessmesa.nn.fast`:
+    position in, move out, no framework in between); ``fast=false``, a transformer or a GPU use
+    PyTorch. Both rank the moves alike, up to float32 rounding between near-equal scores.
+    """
 
     def __init__(self, spec: EngineSpec, seed: int | None = None):
         self.name = spec.name or str(spec)
         self.select = spec.options.get("select", "policy")
         if self.select not in SELECTIONS:
             raise SpecError(f"unknown select={self.select!r} in {spec.name!r}; known: {', '.join(SELECTIONS)}")
+        self.rules = spec.options.get("rules", True)
         self.network = load_spec_network(spec)
         if self.select == "q" and not self.network.has_action_values:
             raise SpecError(f"select=q needs a network with an action-value head (train --q-weight) in {spec.name!r}")
+        from chessmesa.nn.fast import fold_weights, supports
+
+        fast = spec.options.get("fast", True) and supports(self.network.config) and self.network.device.type == "cpu"
+        self.weights = fold_weights(self.network.state(), self.network.config) if fast else None
+        self.follower = BoardFollower()
 
     def new_game(self) -> None:
-        pass
+        self.follower = BoardFollower()
 
-    def _scores(self, positions: Sequence[Position]) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
-        """The policy, the value and what the moves are ranked by (the policy or the Q head)."""
+    def _batch_scores(self, positions: Sequence[Position]) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
+        """Through PyTorch: the policies, the values and what the moves are ranked by (the policy
+        or the Q head), aligned with each position's legal moves."""
         priors, values, action_values = self.network.answers(positions)
         return priors, values, priors if self.select == "policy" else action_values
+
+    def _best(self, position: Position, ranked: np.ndarray, value: float) -> int:
+        """The move code played from ``ranked`` (best first): the root rules' choice, or the first."""
+        if not self.rules:
+            return int(ranked[0])
+        return int(guarded_move(position.bb, position.st, position.tables, ranked, value))
 
     def choose(self, board: chess.Board, limit: Limit, stop: threading.Event | None = None,
                on_info: Callable[[SearchInfo], None] | None = None) -> Choice:
         start = time.perf_counter()
-        position = Position.from_board(board)
-        _, values, (scores,) = self._scores([position])
-        legal = position.legal_moves()
+        position = self.follower.position(board)
         allowed = root_move_codes(board, position, limit)
-        ranked = legal[np.argsort(-scores, kind="stable")]
-        if allowed is not None:  # searchmoves: only those, most probable first
-            ranked = ranked[np.isin(ranked, allowed)]
-        value = float(values[0])
-        move = guarded_move(board, [move_to_chess(int(code)) for code in ranked], is_winning(board, value))
+        allowed = np.array(allowed or (), dtype=np.int64)
+        if self.weights is not None:
+            from chessmesa.play.fast_policy import fast_policy_move
+
+            code, value = fast_policy_move(position.bb, position.st, position.tables, self.weights,
+                                           self.select == "q", self.rules, allowed)
+        else:
+            legal = position.legal_moves()
+            _, values, (scores,) = self._batch_scores([position])
+            value = float(values[0])
+            ranked = legal[np.argsort(-scores, kind="stable")]
+            code = self._best(position, ranked[np.isin(ranked, allowed)] if len(allowed) else ranked, value)
+        move = move_to_chess(int(code))
+        value = float(value)
         choice = Choice(move=move, score_cp=value_to_cp(value), wdl=value_to_wdl(value), pv=[move],
                         nodes=1, seconds=time.perf_counter() - start)
         if on_info is not None:
@@ -101,20 +127,23 @@ class PolicyPlayer:
                 progress: Callable[[int], None] = lambda n: None) -> list[Analysis]:
         """The network's policy and value of each position, :data:`ANALYSIS_BATCH` positions per
         call (:class:`~chessmesa.play.base.Analyser`); the best move is the one the player plays
-        without root rules: the argmax of its policy or, with ``select=q``, of its Q head."""
+        (the root rules' choice unless ``rules=false``; a position alone has no game history, so
+        no repetition to avoid)."""
         found = []
         for start in range(0, len(positions), ANALYSIS_BATCH):
             chunk = list(positions[start:start + ANALYSIS_BATCH])
-            policies, values, scores = self._scores(chunk)
+            policies, values, scores = self._batch_scores(chunk)
             for position, policy, value, score in zip(chunk, policies, values, scores):
-                moves = [move_to_uci(int(code)) for code in position.legal_moves()]
-                policy = np.asarray(policy, dtype=float)
-                found.append(Analysis(moves[int(np.argmax(score))], moves, policy, float(value)))
+                legal = position.legal_moves()
+                best = self._best(position, legal[np.argsort(-score, kind="stable")], float(value))
+                found.append(Analysis(move_to_uci(best), [move_to_uci(int(code)) for code in legal],
+                                      np.asarray(policy, dtype=float), float(value)))
             progress(len(chunk))
         return found
 
     def close(self) -> None:
         self.network = None
+        self.weights = None
 
 
 class NetMctsPlayer(MctsPlayer):
@@ -134,9 +163,10 @@ class NetMctsPlayer(MctsPlayer):
         self.network = None
 
 
-register_kind("policy", PolicyPlayer, {**_NETWORK_KEYS, "select": str},
+register_kind("policy", PolicyPlayer, {**_NETWORK_KEYS, "select": str, "rules": bool, "fast": bool},
               "a network's best move, no search (ckpt=RUN_OR_FILE, device, threads, "
-              "select=policy|q: the policy head's most probable move or the Q head's best)")
+              "select=policy|q: the policy head's most probable move or the Q head's best, "
+              "rules=false: the raw argmax without the root rules, fast=false: PyTorch at batch 1)")
 register_kind("netmcts", NetMctsPlayer, {**mcts_keys(), **_NETWORK_KEYS, "static_value": float},
               f"MCTS with network leaves, batched (ckpt, sims, batch={DEFAULT_BATCH}, static_value=0..1 "
               "of the static evaluator's value in each leaf's, mcts keys)")

@@ -10,17 +10,29 @@ lets the opponent claim a draw (a third repetition, the fifty-move mark), and th
 position not seen before in the game where there is one: a winning side that shuffles back and
 forth hands the opponent the repetition, even if it never makes the third one itself.
 
->>> board = chess.Board("6k1/5ppp/8/8/8/8/8/R5K1 w - - 0 1")
->>> ranked = [chess.Move.from_uci(u) for u in ("a1a2", "a1a8")]
->>> guarded_move(board, ranked, winning=False).uci()  # the back-rank mate, whatever the ranking
+The rules run in numba on the rules kernel's arrays, so that they cost microseconds on the fast
+move path (:mod:`chessmesa.nn.fast`); they follow python-chess's ``is_checkmate``,
+``is_stalemate``, ``is_insufficient_material``, ``can_claim_draw`` and ``is_repetition(2)``, and
+are tested against a python-chess formulation of the same rules.
+
+>>> from chessmesa.core import Position, move_to_uci
+>>> position = Position("6k1/5ppp/8/8/8/8/8/R5K1 w - - 0 1")
+>>> ranked = np.array([position.parse_move(u) for u in ("a1a2", "a1a8")])
+>>> move_to_uci(guarded_move(position.bb, position.st, position.tables, ranked, 0.0))  # the mate
 'a1a8'
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import chess
+import numpy as np
+from numba import njit
+
+from chessmesa.core.bits import popcount
+from chessmesa.core.layout import BISHOP, COLOR_BB, HALFMOVE, KNIGHT, MAX_MOVES, PAWN, QUEEN, ROOK, SIDE
+from chessmesa.core.movegen import generate_legal, in_check
+from chessmesa.core.position import make_move, unmake_move
+from chessmesa.core.status import insufficient_material, repetition_count
 
 PIECE_VALUES = {chess.PAWN: 1, chess.KNIGHT: 3, chess.BISHOP: 3, chess.ROOK: 5, chess.QUEEN: 9}
 #: A player counts as winning from this value of its own evaluation (side to move's view) ...
@@ -41,11 +53,6 @@ def material_balance(board: chess.Board) -> int:
     return total
 
 
-def is_winning(board: chess.Board, value: float) -> bool:
-    """Whether the side to move is winning: by its own ``value`` or by material."""
-    return value > WINNING_VALUE or material_balance(board) >= WINNING_MATERIAL
-
-
 def gives_mate(board: chess.Board, move: chess.Move) -> bool:
     """Whether ``move`` checkmates (the board is left as it was)."""
     board.push(move)
@@ -55,55 +62,84 @@ def gives_mate(board: chess.Board, move: chess.Move) -> bool:
         board.pop()
 
 
-def draws_away(board: chess.Board, move: chess.Move) -> bool:
-    """Whether ``move`` ends the game in a draw or lets the opponent claim one at once:
-    stalemate, insufficient material, a third repetition (now or by the opponent's reply), or the
-    fifty-move mark.
-
-    >>> board = chess.Board("7k/5Q2/6K1/8/8/8/8/8 w - - 0 1")
-    >>> draws_away(board, chess.Move.from_uci("f7f8")), draws_away(board, chess.Move.from_uci("f7g7"))
-    (False, False)
-    >>> draws_away(board, chess.Move.from_uci("g6h6"))  # stalemate
-    True
-    """
-    board.push(move)
-    try:
-        return board.is_stalemate() or board.is_insufficient_material() or board.can_claim_draw()
-    finally:
-        board.pop()
+@njit(cache=True, nogil=True)
+def _material_balance(bb, us):
+    """:func:`material_balance` on the kernel's bitboards, for the side ``us``."""
+    total = 0
+    for piece, value in ((PAWN, 1), (KNIGHT, 3), (BISHOP, 3), (ROOK, 5), (QUEEN, 9)):
+        total += value * (popcount(bb[piece - 1] & bb[COLOR_BB + us]) - popcount(bb[piece - 1] & bb[COLOR_BB + 1 - us]))
+    return total
 
 
-def repeats(board: chess.Board, move: chess.Move) -> bool:
-    """Whether the position after ``move`` occurred before in the game.
-
-    >>> board = chess.Board()
-    >>> for uci in ("g1f3", "g8f6", "f3g1"):
-    ...     _ = board.push_uci(uci)
-    >>> repeats(board, chess.Move.from_uci("f6g8")), repeats(board, chess.Move.from_uci("e7e5"))
-    (True, False)
-    """
-    board.push(move)
-    try:
-        return board.is_repetition(2)
-    finally:
-        board.pop()
+@njit(cache=True, nogil=True)
+def is_winning(bb, st, value):
+    """Whether the side to move is winning: by its own ``value`` or by material."""
+    return value > WINNING_VALUE or _material_balance(bb, st[SIDE]) >= WINNING_MATERIAL
 
 
-def guarded_move(board: chess.Board, ranked: Sequence[chess.Move], winning: bool) -> chess.Move:
-    """The move to play from ``ranked`` (every legal move, best first): a mate in one if there is
-    one; when ``winning``, the best move that does not draw the game away (:func:`draws_away`),
-    one that reaches a new position (:func:`repeats`) if there is such a move; otherwise the first."""
+@njit(cache=True, nogil=True)
+def _fifty_moves(bb, st, t, buffer):
+    """python-chess's ``is_fifty_moves``: 100 half-moves without capture or pawn move, and a
+    legal move left."""
+    return st[HALFMOVE] >= 100 and generate_legal(bb, st, t, buffer) > 0
+
+
+@njit(cache=True, nogil=True)
+def _draws_away(bb, st, t, move, buffer, replies):
+    """Whether ``move`` stalemates, leaves mating material to neither side, or lets the opponent
+    claim a draw at once (python-chess's ``can_claim_draw``: the fifty-move mark or a third
+    occurrence, now or after one of its replies)."""
+    make_move(bb, st, t, move)
+    count = generate_legal(bb, st, t, replies)
+    draws = ((count == 0 and not in_check(bb, st, t)) or insufficient_material(bb)
+             or _fifty_moves(bb, st, t, buffer) or repetition_count(bb, st) >= 3)
+    i = 0
+    while not draws and i < count:
+        make_move(bb, st, t, replies[i])
+        draws = repetition_count(bb, st) >= 3 or (st[HALFMOVE] >= 100 and _fifty_moves(bb, st, t, buffer))
+        unmake_move(bb, st, t)
+        i += 1
+    unmake_move(bb, st, t)
+    return draws
+
+
+@njit(cache=True, nogil=True)
+def _gives_mate(bb, st, t, move, buffer):
+    make_move(bb, st, t, move)
+    mate = generate_legal(bb, st, t, buffer) == 0 and in_check(bb, st, t)
+    unmake_move(bb, st, t)
+    return mate
+
+
+@njit(cache=True, nogil=True)
+def _repeats(bb, st, t, move):
+    """Whether the position after ``move`` occurred before in the game."""
+    make_move(bb, st, t, move)
+    seen = repetition_count(bb, st) >= 2
+    unmake_move(bb, st, t)
+    return seen
+
+
+@njit(cache=True, nogil=True)
+def guarded_move(bb, st, t, ranked, value):
+    """The move to play from ``ranked`` (legal move codes, best first, at least one): a mate in
+    one if there is one; when winning (:func:`is_winning` with the player's own ``value``), the
+    best move that does not draw the game away, one that reaches a new position if there is such
+    a move; otherwise the first. ``(bb, st)`` is left as it was."""
+    buffer = np.empty(MAX_MOVES, np.int64)
+    replies = np.empty(MAX_MOVES, np.int64)
     for move in ranked:
-        if gives_mate(board, move):
+        if _gives_mate(bb, st, t, move, buffer):
             return move
-    if winning:
-        first_safe = None
+    if is_winning(bb, st, value):
+        first_safe = -1
         for move in ranked:
-            if draws_away(board, move):
+            if _draws_away(bb, st, t, move, buffer, replies):
                 continue
-            if not repeats(board, move):
+            if not _repeats(bb, st, t, move):
                 return move
-            if first_safe is None:
+            if first_safe < 0:
                 first_safe = move
-        return ranked[0] if first_safe is None else first_safe
+        if first_safe >= 0:
+            return first_safe
     return ranked[0]
