@@ -37,12 +37,12 @@ from typing import Callable
 import numpy as np
 
 from chessmesa.datasets.pipeline import default_workers
+from chessmesa.play.game import DEFAULT_MAX_MOVES
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 OPENINGS = DATA / "openings" / "noob_2moves.epd"
 PUZZLES = DATA / "puzzles" / "lichess_puzzles.csv"
 RANDOM = "random"
-MAX_MOVES = 150  # a game of the tournament or a duel still going after this many moves is a draw
 
 # progress(description, total) -> a context manager yielding advance(n)
 ProgressFactory = Callable[[str, int], AbstractContextManager]
@@ -145,7 +145,7 @@ class Experiment:
 
     # the stages
     def run(self) -> dict:
-        self._check_config()
+        self.check_config()
         start = time.perf_counter()
         for stage in (self.generate, self.train, self.agreement, self.puzzles, self.tournament, self.duels):
             stage()
@@ -153,7 +153,7 @@ class Experiment:
         self.report()
         return summary
 
-    def _check_config(self) -> None:
+    def check_config(self) -> None:
         """A folder holds one demo: resuming with other sizes would mix two experiments."""
         self.results.mkdir(parents=True, exist_ok=True)
         path = self.out / "demo-config.json"
@@ -285,7 +285,7 @@ class Experiment:
         with self.progress("games", games) as advance:
             result = run_round_robin(specs, self.config.games_per_pair, openings=str(OPENINGS),
                                      tc="spec", concurrency=self.workers or default_workers(),
-                                     adjudication=Adjudication(max_moves=MAX_MOVES), seed=self.config.seed,
+                                     adjudication=Adjudication(max_moves=DEFAULT_MAX_MOVES), seed=self.config.seed,
                                      pgn_out=str(self.out / "tournament.pgn"),
                                      progress=lambda game, _: advance())
         anchors = [(self.anchor, 0.0), (RANDOM, 0.0)]
@@ -315,7 +315,7 @@ class Experiment:
             with self.progress(f"{name} vs {self.anchor}", games) as advance:
                 result = run_match(self.student_spec(*student), self.anchor_spec, games, openings=str(OPENINGS),
                                    tc="spec", concurrency=self.workers or default_workers(),
-                                   adjudication=Adjudication(max_moves=MAX_MOVES), seed=self.config.seed,
+                                   adjudication=Adjudication(max_moves=DEFAULT_MAX_MOVES), seed=self.config.seed,
                                    progress=lambda game, _: advance())
             duels.append({"student": name, **match_figures(match_stats(result).to_dict())})
         write_result(path, {"analysis": "duels", "opponent": self.anchor, "games": games, "duels": duels})

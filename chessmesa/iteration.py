@@ -42,6 +42,7 @@ from typing import Callable
 
 from chessmesa.datasets.pipeline import default_workers
 from chessmesa.experiment import OPENINGS, ProgressFactory, silent_progress
+from chessmesa.play.game import DEFAULT_MAX_MOVES
 
 CONFIG_FILE = "iterate-config.json"
 #: Default Bradley-Terry bootstrap resamples for the Elo intervals.
@@ -80,7 +81,7 @@ class IterateConfig:
     holdout: float = 0.1
     batch: int = 16
     static_value: float = 0.0
-    max_moves: int = 150
+    max_moves: int = DEFAULT_MAX_MOVES
     init: str | None = None
     seed: int = 0
 
@@ -203,7 +204,7 @@ class Iteration:
     def run(self) -> dict:
         """Every generation (data, student, agreement, matches), the last-vs-first match, the
         summary (``results/iteration.json``), its plot and the report."""
-        self._check_config()
+        self.check_config()
         for generation in range(self.config.generations):
             self.generate(generation)
             self.train(generation)
@@ -214,7 +215,7 @@ class Iteration:
             self.play(self.last_vs_first, self.out / "match-last-vs-first.json", seed=self.config.seed)
         return self.summarise()
 
-    def _check_config(self) -> None:
+    def check_config(self) -> None:
         """A folder holds one iteration: resuming with other settings would mix two runs."""
         self.out.mkdir(parents=True, exist_ok=True)
         path = self.out / CONFIG_FILE

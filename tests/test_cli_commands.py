@@ -71,3 +71,28 @@ def test_match_json_has_the_contract_fields():
 def test_bench_json_is_faster_than_python_chess():
     report = json.loads(run_cli("bench", "--sims", "2000", "--json").stdout)
     assert report["perft_ratio"] > 10 and report["mcts_sims_per_s"] > 1000
+
+
+def test_a_failure_inside_the_work_exits_1_with_its_cause_and_bad_input_still_exits_2(monkeypatch, tmp_path):
+    """A ValueError raised deep inside a match is not the user's mistake: exit 1, the cause in
+    one line and the file holding the traceback; a bad value given on the command line: exit 2."""
+    from click.testing import CliRunner
+
+    import chessmesa.play.match
+    from chessmesa.cli import main
+
+    def broken(*args, **kwargs):
+        raise ValueError("operands could not be broadcast together")
+
+    monkeypatch.setattr(chessmesa.play.match, "run_match", broken)
+    runner = CliRunner()
+    failed = runner.invoke(main, ["match", "random", "random", "--games", "2"])
+    assert failed.exit_code == 1, failed.output
+    line = failed.output.strip().splitlines()[-1]
+    assert "ValueError: operands could not be broadcast together" in line and "traceback in" in line
+    traceback_file = line.rsplit("traceback in ", 1)[1].rstrip(")")
+    assert "in broken" in open(traceback_file).read()
+    odd = runner.invoke(main, ["match", "random", "random", "--games", "3"])
+    assert odd.exit_code == 2 and "even number" in odd.output
+    both = runner.invoke(main, ["demo", "--quick", "--smoke", "--out", str(tmp_path / "demo")])
+    assert both.exit_code == 2 and "--quick and --smoke" in both.output

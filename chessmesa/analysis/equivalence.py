@@ -33,6 +33,7 @@ from chessmesa.analysis.agreement import BOOTSTRAP_RESAMPLES, metric_values
 from chessmesa.analysis.label_reader import LabelSet
 from chessmesa.analysis.metrics import ClusterBootstrap, interpolate_equivalent_budget
 from chessmesa.analysis.students import StudentOutput, student_answers
+from chessmesa.play.game import DEFAULT_MAX_MOVES
 
 #: Agreement measures an equivalence can be based on, and the sign that makes each grow with
 #: agreement (Q-regret falls as agreement grows).
@@ -151,7 +152,7 @@ def _ladder_name(budget: int) -> str:
 
 def elo_equivalence(spec: str, budgets: tuple[int, ...] = ELO_BUDGETS, games_per_pair: int = 4,
                     gauntlet: bool = False, tc: str = "spec", openings: str | None = None,
-                    concurrency: int = 1, max_moves: int = 150, seed: int = 0,
+                    concurrency: int = 1, max_moves: int = DEFAULT_MAX_MOVES, seed: int = 0,
                     progress: Callable[[int], None] = lambda n: None) -> dict:
     """The Elo-equivalent budget: the student in a tournament with ``mcts:sims=b`` for each budget.
 

@@ -34,6 +34,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from chessmesa.analysis.metrics import fit_exchange_rate
+from chessmesa.play.game import DEFAULT_MAX_MOVES
 
 #: Simulations per move at test time by default: 1 is the policy alone (one network evaluation).
 TEST_SIMS = (1, 8, 32)
@@ -231,7 +232,7 @@ def frontier_points(runs: Sequence[Run], elo: dict[str, float], test_sims: Seque
 
 def play_students(runs: Sequence[Run], test_sims: Sequence[int], games_per_pair: int,
                   tc: str = "spec", openings: str | None = None, concurrency: int = 1,
-                  max_moves: int = 150, seed: int = 0,
+                  max_moves: int = DEFAULT_MAX_MOVES, seed: int = 0,
                   progress: Callable[[int], None] = lambda n: None) -> dict[str, float]:
     """Bradley-Terry Elo of every (run, simulations) player from a round robin; the first is 0."""
     from chessmesa.analysis.tournament import tournament_ratings

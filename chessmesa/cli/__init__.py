@@ -1,16 +1,19 @@
 """The ``chessmesa`` command line: parse, call the library, print.
 
-Exit codes: 0 success, 1 the work ran but failed (a perft mismatch, a failed validation), 2 bad
-input, with a one-line error naming the bad value. Each module of this package adds the commands
-of one area to the ``main`` group.
+Exit codes: 0 success, 1 the work ran but failed (a perft mismatch, a failed validation, or an
+error inside the work: its cause in one line and a file with the traceback), 2 bad input, with a
+one-line error naming the bad value, checked where the input is read. Each module of this package
+adds the commands of one area to the ``main`` group.
 """
 
 from __future__ import annotations
 
 import click
 
+from chessmesa.cli.support import FailureReportingGroup
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(cls=FailureReportingGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="chessmesa")
 def main() -> None:
     """chessmesa: the time-limited grandmaster in code.

@@ -12,6 +12,7 @@ import click
 
 from chessmesa.cli import main
 from chessmesa.cli.support import BadInput, console, print_json, progress_bar
+from chessmesa.play.game import DEFAULT_MAX_MOVES
 
 #: Openings for the analysis tournaments: deterministic engines from one start position would
 #: replay the same game pair over and over.
@@ -47,13 +48,26 @@ _split_option = click.option(
 
 
 def _check_spec(spec: str) -> None:
-    """A spec that does not parse fails here, before any work."""
+    """A spec that does not parse, or names a checkpoint that is not there, fails here, before
+    any work."""
     from chessmesa.play.specs import parse_spec
 
     try:
-        parse_spec(spec)
+        checkpoint = parse_spec(spec).options.get("ckpt")
     except ValueError as error:
         raise BadInput(str(error)) from None
+    if checkpoint is not None and not Path(checkpoint).exists():
+        raise BadInput(f"{spec}: no such checkpoint {checkpoint!r}")
+
+
+def _check_tc(tc: str) -> None:
+    """A time control that does not parse fails here, before any game."""
+    from chessmesa.play.game import TimeControl
+
+    try:
+        TimeControl.parse(tc)
+    except ValueError as error:
+        raise BadInput(f"--tc: {error}") from None
 
 
 def _openings(openings: str | None) -> str | None:
@@ -104,7 +118,7 @@ def _tournament_options(games_per_pair: int) -> list:
         click.option("--openings", type=click.Path(dir_okay=False),
                      help="Openings file (default: the shipped noob_2moves.epd)."),
         click.option("--concurrency", type=click.IntRange(1), default=1, show_default=True),
-        click.option("--max-moves", type=click.IntRange(1), default=150, show_default=True,
+        click.option("--max-moves", type=click.IntRange(1), default=DEFAULT_MAX_MOVES, show_default=True,
                      help="Adjudicate a draw after this many moves."),
     ]
 
@@ -142,11 +156,8 @@ def agreement(spec, data, budgets, limit, split, seed, as_json, out, plot):
 
     _check_spec(spec)
     labels = _labels(data, budgets and _int_list(budgets, "--budgets"), limit, seed, split, [spec])
-    try:
-        with progress_bar("positions", len(labels.positions), enabled=not as_json) as advance:
-            result = run_agreement(spec, labels, seed, advance)
-    except ValueError as error:
-        raise BadInput(str(error)) from None
+    with progress_bar("positions", len(labels.positions), enabled=not as_json) as advance:
+        result = run_agreement(spec, labels, seed, advance)
     _emit(result, {"student": spec, "data": data, "budgets": labels.budgets, "limit": limit,
                    "split": labels.split["split"], "seed": seed, "dataset_config": labels.manifest.get("config")},
           as_json, out, plot)
@@ -182,18 +193,19 @@ def equivalence(spec, data, metric, stratum, limit, split, elo, elo_budgets, gau
     openings = _openings(openings) if elo else openings
     if elo and games_per_pair < 1:
         raise BadInput("--games-per-pair must be at least 1 with --elo")
+    if elo and len(set(ladder)) < 2:
+        raise BadInput(f"--elo-budgets {elo_budgets}: the Elo ladder needs two budgets at least")
     labels = _labels(data, None, limit, seed, split, [spec])
-    try:
-        with progress_bar("positions", len(labels.positions), enabled=not as_json) as advance:
-            search = search_equivalence(spec, labels, metric, seed, advance, stratum)
-        elo_result = None
-        if elo:
-            total = pairings(len(set(ladder)) + 1, gauntlet) * games_per_pair
-            with progress_bar("games", total, enabled=not as_json) as advance:
-                elo_result = elo_equivalence(spec, ladder, games_per_pair, gauntlet, tc, openings,
-                                             concurrency, max_moves, seed, advance)
-    except ValueError as error:
-        raise BadInput(str(error)) from None
+    if elo:
+        _check_tc(tc)
+    with progress_bar("positions", len(labels.positions), enabled=not as_json) as advance:
+        search = search_equivalence(spec, labels, metric, seed, advance, stratum)
+    elo_result = None
+    if elo:
+        total = pairings(len(set(ladder)) + 1, gauntlet) * games_per_pair
+        with progress_bar("games", total, enabled=not as_json) as advance:
+            elo_result = elo_equivalence(spec, ladder, games_per_pair, gauntlet, tc, openings,
+                                         concurrency, max_moves, seed, advance)
     result = {"analysis": "equivalence", "student": search["student"], "search": search, "elo": elo_result}
     _emit(result, {"student": spec, "data": data, "metric": metric, "stratum": stratum, "limit": limit,
                    "split": labels.split["split"], "seed": seed,
@@ -260,22 +272,19 @@ def frontier(sweep_dir, test_sims, ratings, games_per_pair, tc, openings, concur
     sims = _int_list(test_sims, "--test-sims")
     try:
         runs = read_sweep(sweep_dir)
-        with progress_bar("agreement", None, enabled=not as_json) as advance:
-            runs = score_runs(runs, seed, advance)
     except ValueError as error:
         raise BadInput(str(error)) from None
-    if ratings:
-        elo = _saved_ratings(ratings)
-    elif games_per_pair:
-        try:
-            with progress_bar("games", pairings(len(runs) * len(sims), False) * games_per_pair,
-                              enabled=not as_json) as advance:
-                elo = play_students(runs, sims, games_per_pair, tc, _openings(openings), concurrency,
-                                    max_moves, seed, advance)
-        except ValueError as error:
-            raise BadInput(str(error)) from None
-    else:
-        elo = {}
+    elo = _saved_ratings(ratings) if ratings else {}
+    if games_per_pair and not ratings:
+        _check_tc(tc)
+        openings = _openings(openings)
+    with progress_bar("agreement", None, enabled=not as_json) as advance:
+        runs = score_runs(runs, seed, advance)
+    if games_per_pair and not ratings:
+        with progress_bar("games", pairings(len(runs) * len(sims), False) * games_per_pair,
+                          enabled=not as_json) as advance:
+            elo = play_students(runs, sims, games_per_pair, tc, openings, concurrency,
+                                max_moves, seed, advance)
     result = {"analysis": "frontier", "sweep": sweep_dir, **build_frontier(runs, elo, sims)}
     _emit(result, {"sweep": sweep_dir, "test_sims": list(sims), "ratings": ratings,
                    "games_per_pair": games_per_pair, "tc": tc, "openings": openings, "seed": seed},
@@ -313,11 +322,11 @@ def probes(checkpoints, data, limit, split, seed, as_json, out, plot):
         if not Path(checkpoint).exists():
             raise BadInput(f"no such checkpoint {checkpoint!r}")
     labels = _labels(data, None, limit, seed, split, [f"policy:ckpt={c}" for c in checkpoints])
-    try:
-        with progress_bar("probes", None, enabled=not as_json) as advance:
-            result = run_probes(checkpoints, labels, seed, advance)
-    except ValueError as error:
-        raise BadInput(str(error)) from None
+    if labels.split["games"] < 2:
+        raise BadInput(f"probes need positions from two games at least; the {labels.split['split']} "
+                       f"split of {data} holds {labels.split['games']}")
+    with progress_bar("probes", None, enabled=not as_json) as advance:
+        result = run_probes(checkpoints, labels, seed, advance)
     result["split"] = labels.split
     _emit(result, {"students": list(checkpoints), "data": data, "limit": limit, "split": labels.split["split"], "seed": seed,
                    "dataset_config": labels.manifest.get("config")},

@@ -75,13 +75,13 @@ def summary_table(summary: dict):
 @main.command()
 @click.option("--out", default="demo-out", show_default=True, type=click.Path(file_okay=False),
               help="Folder of the run; an interrupted demo resumes from it.")
-@click.option("--quick", "mode", flag_value="quick", help="About 10 minutes on 2 cores.")
-@click.option("--smoke", "mode", flag_value="smoke", help="The smallest form (a minute or two; CI runs it).")
-@click.option("--full", "mode", flag_value="full", default=True, help="Under an hour on 2 cores (default).")
+@click.option("--quick", is_flag=True, help="About 10 minutes on 2 cores.")
+@click.option("--smoke", is_flag=True, help="The smallest form (a minute or two; CI runs it).")
+@click.option("--full", is_flag=True, help="Under an hour on 2 cores (the default).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--workers", type=click.IntRange(1), help="Processes (default: all cores).")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json instead of the table.")
-def demo(out, mode, seed, workers, as_json):
+def demo(out, quick, smoke, full, seed, workers, as_json):
     """The grandmaster experiment in miniature: self-play labels at budgets 1..1024 and an
     independent reference search on the held-out games, students distilled at several teacher
     budgets, agreement with game-level intervals, search-equivalent budgets, puzzles, a
@@ -93,15 +93,19 @@ def demo(out, mode, seed, workers, as_json):
     """
     from chessmesa.experiment import MODES, Experiment
 
-    config = replace(MODES[mode], seed=seed)
+    modes = [name for name, given in (("quick", quick), ("smoke", smoke), ("full", full)) if given]
+    if len(modes) > 1:
+        raise BadInput(f"--{modes[0]} and --{modes[1]} together: choose one size")
+    config = replace(MODES[modes[0] if modes else "full"], seed=seed)
     stages = Console(stderr=True)  # stage headings go with the progress bars, so --json stays clean
     experiment = Experiment(config, out, workers=workers,
                             progress=lambda description, total: progress_bar(description, total),
                             log=lambda text: stages.print(text, style="bold"))
     try:
-        summary = experiment.run()
-    except ValueError as error:
+        experiment.check_config()
+    except ValueError as error:  # --out holds another demo
         raise BadInput(str(error)) from None
+    summary = experiment.run()
     if as_json:
         print_json(summary)
         return

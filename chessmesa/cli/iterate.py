@@ -55,7 +55,7 @@ def generations_table(summary: dict):
 @click.option("--static-value", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Share of the static evaluator's value in each leaf of the students' searches "
                    "(0: the student's own value, AlphaZero's loop; 1: its priors with the static value).")
-@click.option("--init", type=click.Path(), help="A student (run folder or model file) whose search labels "
+@click.option("--init", type=click.Path(exists=True), help="A student (run folder or model file) whose search labels "
                                                "generation 0 instead of the static mcts.")
 @click.option("--workers", type=click.IntRange(1), help="Processes (default: all cores).")
 @click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True,
@@ -87,9 +87,10 @@ def iterate(out, generations, positions, budget, model, steps, epochs, target, w
         run = Iteration(config, out, workers=workers, backend=backend, ray_address=ray_address,
                         progress=lambda description, total: progress_bar(description, total),
                         log=lambda text: stages.print(text, style="bold", markup=False))
-        summary = run.run()
-    except ValueError as error:
+        run.check_config()
+    except ValueError as error:  # a bad setting, or --out holds another iteration
         raise BadInput(str(error)) from None
+    summary = run.run()
     if as_json:
         print_json(summary)
         return

@@ -8,6 +8,7 @@ import click
 
 from chessmesa.cli import main
 from chessmesa.cli.support import BadInput, console, make_cli_player, print_json, progress_bar
+from chessmesa.play.game import DEFAULT_MAX_MOVES
 
 
 def _adjudication(claim_draws, max_moves, resign_cp, draw_cp):
@@ -37,7 +38,7 @@ _match_options = [
     click.option("--concurrency", type=click.IntRange(1), default=1, show_default=True,
                  help="Games played in parallel (worker processes)."),
     _claim_draws_option,
-    click.option("--max-moves", type=click.IntRange(1), default=200, show_default=True,
+    click.option("--max-moves", type=click.IntRange(1), default=DEFAULT_MAX_MOVES, show_default=True,
                  help="Adjudicate a draw after this many moves."),
     click.option("--resign-cp", type=click.IntRange(1), help="Adjudicate a loss beyond this score."),
     click.option("--draw-cp", type=click.IntRange(0), help="Adjudicate a draw within this score."),
@@ -53,19 +54,31 @@ def match_options(function):
     return function
 
 
-def _check_match_inputs(specs, tc: str, openings: str | None) -> None:
-    """Fail on a bad spec, time control or openings file before any game starts."""
+def _check_match_inputs(specs, tc: str, openings: str | None) -> list[str]:
+    """Fail on a bad spec, time control or openings file before any game starts; the players'
+    names."""
     from chessmesa.play.game import TimeControl
     from chessmesa.play.match import load_openings
 
+    names = []
     for spec in specs:
-        make_cli_player(spec).close()
+        player = make_cli_player(spec)
+        names.append(player.name)
+        player.close()
     try:
         TimeControl.parse(tc)
         if openings:
             load_openings(openings)
     except (OSError, ValueError) as error:
         raise BadInput(str(error)) from None
+    return names
+
+
+def _even_games(ctx, param, value: int) -> int:
+    """``--games``: played in pairs with colours swapped, so an even number."""
+    if value % 2:
+        raise BadInput(f"--games {value}: games are played in pairs with colours swapped; give an even number")
+    return value
 
 
 def _parse_sprt(text: str | None):
@@ -84,7 +97,8 @@ def _parse_sprt(text: str | None):
 @main.command()
 @click.argument("spec_a")
 @click.argument("spec_b")
-@click.option("--games", type=click.IntRange(1), required=True, help="Games to play (pairs of two).")
+@click.option("--games", type=click.IntRange(2), required=True, callback=_even_games,
+              help="Games to play: an even number, each opening played twice with colours swapped.")
 @click.option("--sprt", help="Stop early by a pentanomial SPRT: 'elo0=0 elo1=10 alpha=0.05 beta=0.05'.")
 @match_options
 def match(spec_a, spec_b, games, sprt, tc, openings, concurrency, claim_draws, max_moves, resign_cp,
@@ -107,15 +121,12 @@ def match(spec_a, spec_b, games, sprt, tc, openings, concurrency, claim_draws, m
             return False
         return run_sprt(result.pentanomial(), sprt_config).decision is not None
 
-    try:
-        with _games_progress(games, not as_json) as advance:
-            result = run_match(spec_a, spec_b, games, openings=openings, tc=tc,
-                               concurrency=concurrency,
-                               adjudication=_adjudication(claim_draws, max_moves, resign_cp, draw_cp),
-                               seed=seed, pgn_out=pgn_out, progress=lambda game, _: advance(),
-                               should_stop=decided)
-    except ValueError as error:
-        raise BadInput(str(error)) from None
+    with _games_progress(games, not as_json) as advance:
+        result = run_match(spec_a, spec_b, games, openings=openings, tc=tc,
+                           concurrency=concurrency,
+                           adjudication=_adjudication(claim_draws, max_moves, resign_cp, draw_cp),
+                           seed=seed, pgn_out=pgn_out, progress=lambda game, _: advance(),
+                           should_stop=decided)
     stats = match_stats(result, sprt_config).to_dict()
     stats.update({"engine_a": result.name_a, "engine_b": result.name_b, "tc": tc,
                   "games": len(result.games)})
@@ -160,21 +171,20 @@ def tournament(specs, games_per_pair, gauntlet, anchor, anchor_elo, stockfish_le
     if anchor is None and levels:
         anchor, anchor_elo = f"sf-{levels[0]}", float(levels[0]) if anchor_elo is None else anchor_elo
     anchor_elo = 0.0 if anchor_elo is None else anchor_elo
-    _check_match_inputs(specs, tc, openings)
+    names = _check_match_inputs(specs, tc, openings)
+    if anchor is not None and anchor not in names:
+        raise BadInput(f"--anchor {anchor!r} is not a player; players: {', '.join(names)}")
     runner = run_gauntlet if gauntlet else run_round_robin
     pairings = len(specs) - 1 if gauntlet else len(specs) * (len(specs) - 1) // 2
-    try:
-        with _games_progress(pairings * games_per_pair, not as_json) as advance:
-            result = runner(list(specs), games_per_pair, openings=openings, tc=tc,
-                            concurrency=concurrency,
-                            adjudication=_adjudication(claim_draws, max_moves, resign_cp, draw_cp),
-                            seed=seed,
-                            pgn_out=pgn_out, progress=lambda game, _: advance())
-        anchor = anchor or result.names[0]
-        anchors = [(anchor, anchor_elo)] + ([("random", 0.0)] if "random" in result.names and anchor != "random" else [])
-        scales = rating_scales(result, anchors, seed)
-    except ValueError as error:
-        raise BadInput(str(error)) from None
+    with _games_progress(pairings * games_per_pair, not as_json) as advance:
+        result = runner(list(specs), games_per_pair, openings=openings, tc=tc,
+                        concurrency=concurrency,
+                        adjudication=_adjudication(claim_draws, max_moves, resign_cp, draw_cp),
+                        seed=seed,
+                        pgn_out=pgn_out, progress=lambda game, _: advance())
+    anchor = anchor or result.names[0]
+    anchors = [(anchor, anchor_elo)] + ([("random", 0.0)] if "random" in result.names and anchor != "random" else [])
+    scales = rating_scales(result, anchors, seed)
     report = {"players": scales[0]["players"], "anchor": anchor, "anchor_elo": anchor_elo, "scales": scales,
               "tc": tc, "games_per_pair": games_per_pair,
               "table": [{"a": a, "b": b, "wdl": list(wdl)} for (a, b), wdl in result.table().items()]}

@@ -1,4 +1,5 @@
-"""What every command shares: bad-input errors (exit 2), position arguments, JSON and progress."""
+"""What every command shares: bad-input errors (exit 2), failures inside the work (exit 1), position
+arguments, JSON and progress."""
 
 from __future__ import annotations
 
@@ -20,6 +21,43 @@ class BadInput(click.ClickException):
     """Bad input from the user: one line naming the bad value, exit code 2."""
 
     exit_code = 2
+
+
+class WorkFailed(click.ClickException):
+    """A failure inside the work (not the user's input): its cause in one line, exit code 1."""
+
+    exit_code = 1
+
+
+class FailureReportingGroup(click.Group):
+    """The ``main`` group: an exception that escapes a command's work (anything but click's own,
+    which carry their exit code, ``BadInput`` among them) ends the command with exit code 1, its
+    cause on one line and the path of a file that holds the traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as error:
+            raise WorkFailed(f"{_one_line(error)} (traceback in {_save_traceback()})") from error
+
+
+def _one_line(error: Exception) -> str:
+    """``Type: message``, the message's first line only."""
+    message = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {message[0]}" if message else type(error).__name__
+
+
+def _save_traceback() -> str:
+    """The current exception's traceback, written to a new file in the temporary folder; its path."""
+    import tempfile
+    import traceback
+
+    with tempfile.NamedTemporaryFile("w", prefix="chessmesa-traceback-", suffix=".txt",
+                                     delete=False) as handle:
+        traceback.print_exc(file=handle)
+    return handle.name
 
 
 def load_position(text: str):

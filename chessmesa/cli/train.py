@@ -73,6 +73,38 @@ def _config(**fields):
         raise BadInput(str(error)) from None
 
 
+def _check_inputs(config, budgets: list[int], out: str | None = None, resume: bool = False) -> None:
+    """What ``train`` and ``sweep`` read, checked before any work: the dataset holds every one of
+    ``budgets``, the run folder ``out`` may be written (or resumed), and the ``init`` weights are
+    of the model being trained. Each failure is ``BadInput`` naming it."""
+    from pathlib import Path
+
+    from chessmesa.datasets import DatasetError, read_manifest
+
+    try:
+        present = read_manifest(config.data)["config"]["budgets"]
+    except DatasetError as error:
+        raise BadInput(str(error)) from None
+    missing = sorted(set(budgets) - set(present))
+    if missing:
+        raise BadInput(f"teacher budget {missing[0]} not in dataset {config.data}; its budgets: "
+                       f"{', '.join(map(str, present))}")
+    try:
+        if out is not None:
+            from chessmesa.nn.train import _check_run_folder
+
+            _check_run_folder(Path(out), config, resume)
+        if config.init is not None:
+            from chessmesa.nn import load_model
+            from chessmesa.nn.train import run_architecture
+
+            if load_model(config.init)[1] != run_architecture(config):
+                raise ValueError(f"cannot start from {config.init}: it is not a {config.model} model "
+                                 f"of this run's architecture")
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+
+
 def _set_threads(threads: int | None) -> None:
     if threads is not None:
         import torch
@@ -111,7 +143,7 @@ class StepProgress:
 @click.option("--epochs", type=click.FloatRange(0, min_open=True), help="Passes over the training positions.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
-@click.option("--init", type=click.Path(), help="Start from these weights (a run folder or model file of "
+@click.option("--init", type=click.Path(exists=True), help="Start from these weights (a run folder or model file of "
                                                "the same model size): a warm start.")
 @training_options
 def train(teacher_budget, model, steps, epochs, out, resume, init, threads, as_json, **options):
@@ -125,12 +157,10 @@ def train(teacher_budget, model, steps, epochs, out, resume, init, threads, as_j
     from chessmesa.nn.train import train as run_training
 
     config = _config(teacher_budget=teacher_budget, model=model, steps=steps, epochs=epochs, init=init, **options)
+    _check_inputs(config, [teacher_budget], out, resume)
     _set_threads(threads)
     with contextlib.closing(StepProgress(f"training {out}", enabled=not as_json)) as progress:
-        try:
-            metrics = run_training(config, out, resume=resume, on_progress=progress)
-        except ValueError as error:
-            raise BadInput(str(error)) from None
+        metrics = run_training(config, out, resume=resume, on_progress=progress)
     if as_json:
         print_json(metrics)
         return
@@ -169,6 +199,9 @@ def sweep(teacher_budgets, models, steps_grid, out, threads, as_json, **options)
     sizes = [m.strip() for m in models.split(",") if m.strip()]
     config = _config(teacher_budget=teacher_budgets[0], model=sizes[0] if sizes else "",
                      steps=steps_grid[0], **options)
+    _check_inputs(config, teacher_budgets)
+    for size in sizes[1:]:
+        _config(teacher_budget=teacher_budgets[0], model=size, steps=steps_grid[0], **options)
     _set_threads(threads)
     bars: list[StepProgress] = []
 
@@ -180,8 +213,6 @@ def sweep(teacher_budgets, models, steps_grid, out, threads, as_json, **options)
 
     try:
         results = run_sweep(config, teacher_budgets, sizes, steps_grid, out, progress_for)
-    except ValueError as error:
-        raise BadInput(str(error)) from None
     finally:
         for bar in bars:
             bar.close()

@@ -73,6 +73,11 @@ class TimeControl:
         return Limit(nodes=self.nodes, movetime_ms=self.movetime_ms)
 
 
+#: The move cap every command adjudicates a draw at by default (match, tournament, analyze, demo,
+#: iterate): a game still going after this many moves is a draw.
+DEFAULT_MAX_MOVES = 150
+
+
 @dataclass(frozen=True)
 class Adjudication:
     """When the arbiter ends a game before the rules do; every rule is off by default, except
