@@ -215,10 +215,10 @@ class BoardFollower:
     instead of converting the board anew (:meth:`Position.from_board`, tens of microseconds); any
     other board (a new game, a take-back, another line) is converted anew.
 
-    "The same game" is checked exactly where it matters: the known moves are the start of the
-    board's move stack, and the position reached equals the board's (pieces, side, castling, en
-    passant, clocks), so the history that repetitions count (the moves since the last capture or
-    pawn move) is the board's.
+    "The same game" is checked where it matters: the board's move stack holds the known moves
+    since the last capture or pawn move at the same places, and the position reached equals the
+    board's (pieces, side, castling, en passant, clocks), so the history that repetitions count
+    is the board's.
 
     >>> board, follower = chess.Board(), BoardFollower()
     >>> follower.position(board).fen() == board.fen()
@@ -234,17 +234,23 @@ class BoardFollower:
 
     def position(self, board: chess.Board) -> Position:
         """The board's position with its history; the follower's own: do not modify it."""
-        stack, known = board.move_stack, len(self._moves)
-        position = self._position
-        if (position is None or not known <= len(stack) <= known + _FOLLOWED_MOVES
-                or position.st[PLY] + len(stack) - known > _HISTORY_KEPT or stack[:known] != self._moves):
-            position = Position.from_board(board)
-        else:
+        stack, known, position = board.move_stack, len(self._moves), self._position
+        if (position is not None and known <= len(stack) <= known + _FOLLOWED_MOVES
+                and position.st[PLY] + len(stack) - known <= _HISTORY_KEPT and self._continued_by(stack)):
             position.push_all(stack[known:])
             if not _same_position(position, board):
                 position = Position.from_board(board)
+        else:
+            position = Position.from_board(board)
         self._moves, self._position = list(stack), position
         return position
+
+    def _continued_by(self, stack: list[chess.Move]) -> bool:
+        """Whether ``stack`` repeats the known moves that the known position's repetitions
+        count (those since the last capture or pawn move) and the one before them."""
+        known = len(self._moves)
+        recent = min(known, int(self._position.st[HALFMOVE]) + 1)
+        return stack[known - recent:known] == self._moves[known - recent:]
 
 
 #: A follower pushes at most this many new moves; a board further on is converted anew.
@@ -254,9 +260,9 @@ _FOLLOWED_MOVES = 8
 def _same_position(position: Position, board: chess.Board) -> bool:
     """Whether the position is the board's: pieces, side to move, castling, en passant, clocks."""
     bb, st = position.bb, position.st
-    return (tuple(int(bits) for bits in bb[:COLOR_BB + 2])
-            == (board.pawns, board.knights, board.bishops, board.rooks, board.queens, board.kings,
-                board.occupied_co[chess.WHITE], board.occupied_co[chess.BLACK])
+    return (bb[:COLOR_BB + 2].tolist()
+            == [board.pawns, board.knights, board.bishops, board.rooks, board.queens, board.kings,
+                board.occupied_co[chess.WHITE], board.occupied_co[chess.BLACK]]
             and st[SIDE] == (WHITE if board.turn == chess.WHITE else BLACK)
             and st[HALFMOVE] == board.halfmove_clock and st[FULLMOVE] == board.fullmove_number
             and st[CASTLING] == castling_bits(board)

@@ -106,7 +106,7 @@ def _draws_away(bb, st, t, move, buffer, replies):
 @njit(cache=True, nogil=True)
 def _gives_mate(bb, st, t, move, buffer):
     make_move(bb, st, t, move)
-    mate = generate_legal(bb, st, t, buffer) == 0 and in_check(bb, st, t)
+    mate = in_check(bb, st, t) and generate_legal(bb, st, t, buffer) == 0  # only a check can mate
     unmake_move(bb, st, t)
     return mate
 

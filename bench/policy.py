@@ -1,0 +1,154 @@
+"""A student's move: position in, move out, on the fast path against PyTorch and against the
+arithmetic.
+
+For each model size, on positions of the shipped Lichess games played in game order (as a game
+hands them to a player), the ``policy`` player's ``choose`` from a python-chess board to a move,
+the root rules included:
+
+1. **PyTorch at batch 1** (``policy:...,fast=false``): today's path before the fast one;
+2. **fast, in a game**: the numba forward pass, the board follower pushing the one new move;
+3. **fast, fresh boards**: the same with every board converted anew (``new_game`` before each);
+4. **kernel**: the compiled call alone on a ready position (no python-chess, no player);
+5. **FLOP time**: the model's forward FLOPs at this core's measured float32 peak (one thread,
+   a 1024x1024 matrix product): what the arithmetic alone would cost.
+
+And the check that the two paths play alike: on the same positions, the moves the fast player
+and the PyTorch player choose, and where they differ, whether PyTorch scores the two alike.
+
+Medians and 99th percentiles of each move's wall time, all paths timed interleaved in one run,
+so a busy machine slows them alike. Writes ``bench/results/policy.json``.
+
+    python bench/policy.py [--positions 1000] [--models tiny,small]
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one core, as a player in a match has
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import chess
+import chess.pgn
+import numpy as np
+import torch
+
+from chessmesa.core import Position
+from chessmesa.nn import MODEL_SIZES, build_model
+from chessmesa.nn.checkpoint import MODEL_FILE, save_model
+from chessmesa.nn.models import forward_flops
+from chessmesa.play.fast_policy import fast_policy_move
+from chessmesa.play.players import Limit, make_player
+
+GAMES = Path(__file__).resolve().parents[1] / "data" / "games" / "lichess_2021-10_sample.pgn"
+NO_MOVES = np.empty(0, dtype=np.int64)
+
+
+def game_boards(count: int) -> list[chess.Board]:
+    """Boards along the shipped games, in game order, each with its move stack."""
+    boards: list[chess.Board] = []
+    with open(GAMES) as pgn:
+        while len(boards) < count and (game := chess.pgn.read_game(pgn)) is not None:
+            board = game.board()
+            for move in game.mainline_moves():
+                board.push(move)
+                if not board.is_game_over():
+                    boards.append(board.copy())
+    return boards[:count]
+
+
+def peak_flops(seconds: float = 1.0) -> float:
+    """float32 FLOP/s of a 1024x1024 matrix product on one thread (the best of a few)."""
+    torch.set_num_threads(1)
+    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    best, deadline = 0.0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        start = time.perf_counter()
+        torch.mm(a, b)
+        best = max(best, 2 * 1024**3 / (time.perf_counter() - start))
+    return best
+
+
+def summary(seconds: list[float]) -> dict:
+    micro = np.array(seconds) * 1e6
+    return {"median_us": float(np.median(micro)), "p99_us": float(np.percentile(micro, 99)),
+            "max_us": float(micro.max())}
+
+
+def measure(size: str, boards: list[chess.Board], folder: Path) -> dict:
+    torch.manual_seed(0)
+    config = MODEL_SIZES[size]
+    model = build_model(config)
+    save_model(folder / MODEL_FILE, model, config)
+    fast = make_player(f"policy:ckpt={folder}")
+    fresh = make_player(f"policy:ckpt={folder}")
+    slow = make_player(f"policy:ckpt={folder},fast=false")
+    positions = [Position.from_board(board) for board in boards]
+    for board in boards[:50]:  # warm: compilation, caches, torch's first calls
+        fast.choose(board, Limit()), slow.choose(board, Limit())
+    times: dict[str, list[float]] = {"pytorch": [], "fast_in_game": [], "fast_fresh_board": [], "kernel": []}
+    differ = ties = 0
+    for board, position in zip(boards, positions):
+        start = time.perf_counter()
+        slow_move = slow.choose(board, Limit()).move
+        times["pytorch"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        fast_move = fast.choose(board, Limit()).move
+        times["fast_in_game"].append(time.perf_counter() - start)
+        fresh.new_game()
+        start = time.perf_counter()
+        fresh.choose(board, Limit())
+        times["fast_fresh_board"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        fast_policy_move(position.bb, position.st, position.tables, fast.weights, False, True, NO_MOVES)
+        times["kernel"].append(time.perf_counter() - start)
+        if fast_move != slow_move:
+            differ += 1
+            scores = dict(zip(position.legal_moves().tolist(), slow._batch_scores([position])[2][0]))
+            ties += abs(scores[position.parse_move(fast_move.uci())] - scores[position.parse_move(slow_move.uci())]) < 1e-5
+    flops = forward_flops(model)
+    return {"model": size, "forward_flops": flops, "positions": len(boards),
+            "paths": {name: summary(values) for name, values in times.items()},
+            "moves_differ": differ, "differ_within_tie_tolerance": ties}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--positions", type=int, default=1000)
+    parser.add_argument("--models", default="tiny,small")
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "policy.json"))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    boards = game_boards(args.positions)
+    peak = peak_flops()
+    results = []
+    with tempfile.TemporaryDirectory() as folder:
+        for size in args.models.split(","):
+            results.append(measure(size, boards, Path(folder)))
+    report = {"peak_flops_per_s": peak, "python": sys.version.split()[0], "torch": torch.__version__,
+              "models": results}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=2))
+    print(f"float32 peak, one thread: {peak / 1e9:.0f} GFLOP/s; {args.positions} positions of the shipped games")
+    print("| model | MFLOP | PyTorch batch 1 | fast, in a game | fast, fresh board | kernel | FLOP time | "
+          "PyTorch / fast | fast / FLOP time | moves differ (ties) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for row in results:
+        paths = row["paths"]
+        flop_us = row["forward_flops"] / peak * 1e6
+        cell = {name: f"{p['median_us']:.0f} us (p99 {p['p99_us']:.0f})" for name, p in paths.items()}
+        print(f"| {row['model']} | {row['forward_flops'] / 1e6:.1f} | {cell['pytorch']} | {cell['fast_in_game']} | "
+              f"{cell['fast_fresh_board']} | {cell['kernel']} | {flop_us:.0f} us | "
+              f"{paths['pytorch']['median_us'] / paths['fast_in_game']['median_us']:.1f}x | "
+              f"{paths['fast_in_game']['median_us'] / flop_us:.1f}x | {row['moves_differ']} "
+              f"({row['differ_within_tie_tolerance']}) |")
+
+
+if __name__ == "__main__":
+    main()
