@@ -143,3 +143,24 @@ def test_a_dataset_without_reference_says_what_the_analyses_score_against(tmp_pa
                                        "--budgets", "2,4", "--max-plies", "6", "--workers", "1"])
     assert result.exit_code == 0, result.output
     assert "no --reference" in result.output and "top budget's labels (4 simulations)" in result.output
+
+
+def test_a_small_dataset_trains_a_student_and_scores_every_player(tmp_path):
+    """The newcomer's path at its smallest: a few games, none drawn by the fraction, then train
+    (which holds out the same game) and agreement for a searcher (all positions) and the student
+    (the held-out game)."""
+    data, run = str(tmp_path / "d"), str(tmp_path / "run")
+    runner = CliRunner()
+    made = runner.invoke(main, ["generate", "--out", data, "--positions", "30", "--budgets", "2,4",
+                                "--max-plies", "10", "--workers", "1", "--seed", "12"])
+    assert made.exit_code == 0, made.output
+    trained = runner.invoke(main, ["train", "--data", data, "--teacher-budget", "4", "--model", "tiny",
+                                   "--steps", "2", "--out", run, "--json"])
+    assert trained.exit_code == 0, trained.output
+    assert json.loads(trained.output)["val_top1_strict"] is not None  # a held-out game to score on
+    held = read_manifest(data)["counts"]["held_out"]
+    for student, split, positions in (("mcts:sims=2", "all", 30), (f"policy:ckpt={run}", "validation", held["positions"])):
+        scored = runner.invoke(main, ["analyze", "agreement", "--student", student, "--data", data, "--json"])
+        assert scored.exit_code == 0, scored.output
+        result = json.loads(scored.output)
+        assert result["config"]["split"] == split and result["split"]["positions"] == positions

@@ -176,3 +176,17 @@ def test_network_labels_are_the_same_with_one_worker_two_workers_and_ray(tmp_pat
     tables.append(load_dataset(tmp_path / "ray"))
     assert tables[0].num_rows == 80 and tables[0].equals(tables[1]) and tables[0].equals(tables[2])
     assert read_manifest(tmp_path / "ray")["config"]["network_static_value"] == 0.5
+
+
+@pytest.mark.slow
+def test_two_small_generations_at_the_default_holdout_hold_out_a_game_each(tmp_path):
+    """A few games a generation at the default 10% draw no game by hash: each generation's data
+    still holds out one, so the agreement with its teacher has positions to score."""
+    out = tmp_path / "iter"
+    result = subprocess.run([sys.executable, "-m", "chessmesa.cli", "iterate", "--out", str(out),
+                             "--generations", "2", "--positions", "60", "--budget", "4", "--steps", "2",
+                             "--games", "2", "--seed", "3", "--json"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    for generation in json.loads(result.stdout)["generations"]:
+        assert generation["agreement_with_teacher"]["n"] > 0
