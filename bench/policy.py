@@ -15,8 +15,8 @@ the root rules included:
 And the check that the two paths play alike: on the same positions, the moves the fast player
 and the PyTorch player choose, and where they differ, whether PyTorch scores the two alike.
 
-Medians and 99th percentiles of each move's wall time, all paths timed interleaved in one run,
-so a busy machine slows them alike. Writes ``bench/results/policy.json``.
+Medians and 99th percentiles of each move's wall time, the paths timed in alternating blocks of
+:data:`BLOCK` positions in one run, so a busy machine slows them alike. Writes ``bench/results/policy.json``.
 
     python bench/policy.py [--positions 1000] [--models tiny,small]
 """
@@ -48,6 +48,9 @@ from chessmesa.play.players import Limit, make_player
 
 GAMES = Path(__file__).resolve().parents[1] / "data" / "games" / "lichess_2021-10_sample.pgn"
 NO_MOVES = np.empty(0, dtype=np.int64)
+#: Positions each path plays in a row: the paths alternate by blocks, so that a busy machine slows
+#: them alike while each path keeps its own caches warm, as a player does within its game.
+BLOCK = 100
 
 
 def game_boards(count: int) -> list[chess.Board]:
@@ -92,22 +95,30 @@ def measure(size: str, boards: list[chess.Board], folder: Path) -> dict:
     positions = [Position.from_board(board) for board in boards]
     for board in boards[:50]:  # warm: compilation, caches, torch's first calls
         fast.choose(board, Limit()), slow.choose(board, Limit())
-    times: dict[str, list[float]] = {"pytorch": [], "fast_in_game": [], "fast_fresh_board": [], "kernel": []}
-    differ = ties = 0
-    for board, position in zip(boards, positions):
-        start = time.perf_counter()
-        slow_move = slow.choose(board, Limit()).move
-        times["pytorch"].append(time.perf_counter() - start)
-        start = time.perf_counter()
-        fast_move = fast.choose(board, Limit()).move
-        times["fast_in_game"].append(time.perf_counter() - start)
+    def fresh_choose(board: chess.Board) -> chess.Move:
         fresh.new_game()
-        start = time.perf_counter()
-        fresh.choose(board, Limit())
-        times["fast_fresh_board"].append(time.perf_counter() - start)
-        start = time.perf_counter()
-        fast_policy_move(position.bb, position.st, position.tables, fast.weights, False, True, NO_MOVES)
-        times["kernel"].append(time.perf_counter() - start)
+        return fresh.choose(board, Limit()).move
+
+    def kernel(position: Position) -> int:
+        return fast_policy_move(position.bb, position.st, position.tables, fast.weights, False, True, NO_MOVES)[0]
+
+    paths = {"pytorch": lambda board, _: slow.choose(board, Limit()).move,
+             "fast_in_game": lambda board, _: fast.choose(board, Limit()).move,
+             "fast_fresh_board": lambda board, _: fresh_choose(board),
+             "kernel": lambda _, position: kernel(position)}
+    times: dict[str, list[float]] = {name: [] for name in paths}
+    moves: dict[str, list] = {"pytorch": [], "fast_in_game": []}
+    for start in range(0, len(boards), BLOCK):  # each path a block at a time: its own caches warm
+        block = range(start, min(start + BLOCK, len(boards)))
+        for name, play in paths.items():
+            for i in block:
+                began = time.perf_counter()
+                move = play(boards[i], positions[i])
+                times[name].append(time.perf_counter() - began)
+                if name in moves:
+                    moves[name].append(move)
+    differ = ties = 0
+    for board, position, fast_move, slow_move in zip(boards, positions, moves["fast_in_game"], moves["pytorch"]):
         if fast_move != slow_move:
             differ += 1
             scores = dict(zip(position.legal_moves().tolist(), slow._batch_scores([position])[2][0]))

@@ -128,34 +128,21 @@ def bradley_terry(
     return anchor_rating + ELO_PER_NATURAL_LOG * _fit_log_strengths(table, anchor, prior_draws)
 
 
-def bradley_terry_intervals(
-    results: ArrayLike,
-    anchor: int = 0,
-    anchor_rating: float = 0.0,
-    prior_draws: float = 0.1,
-    n_resamples: int = 200,
-    seed: int = 0,
-    level: float = 0.95,
+def bradley_terry_samples(
+    results: ArrayLike, anchor: int = 0, anchor_rating: float = 0.0, prior_draws: float = 0.1,
+    n_resamples: int = 200, seed: int = 0,
 ) -> np.ndarray:
-    """Percentile-bootstrap intervals for :func:`bradley_terry` ratings, shape ``(players, 2)``.
+    """Bootstrap replicates of :func:`bradley_terry` ratings, shape ``(n_resamples, players)``.
 
     Each resample redraws the games of every pairing (keeping the number of games the schedule
     gave it) from that pairing's observed win/draw/loss frequencies, with a seeded
-    ``numpy.random.Generator``. The anchor's interval is a point, since its rating is fixed by
-    definition. A sweep resamples to itself, so where the results set no limit the interval is
-    opened instead: a player's interval ends at ``inf`` unless a chain of "scored at least a draw
-    against" leads from the anchor to that player (otherwise the player's group could have beaten
-    everyone else by any margin), and starts at ``-inf`` unless a chain leads from the player to
-    the anchor. A perfect score thus ends at ``inf``, and a player without games gets
-    ``(-inf, inf)``.
+    ``numpy.random.Generator``, and fits the ratings again: what any figure derived from the
+    ratings (an interval, a crossing point) is resampled from.
 
-    >>> table = results_table([(0, 1, 1.0)] * 64 + [(0, 1, 0.0)] * 36, n_players=2)
-    >>> low, high = bradley_terry_intervals(table, anchor=1)[0]
-    >>> bool(low < 100 < high), round(high - low) in range(120, 180)
-    (True, True)
+    >>> table = results_table([(0, 1, 1.0)] * 6 + [(0, 1, 0.0)] * 4, n_players=2)
+    >>> bradley_terry_samples(table, anchor=1, n_resamples=50).shape
+    (50, 2)
     """
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must lie in (0, 1), got {level}")
     if n_resamples < 1:
         raise ValueError(f"n_resamples must be at least 1, got {n_resamples}")
     table = _validated_table(results)
@@ -175,11 +162,39 @@ def bradley_terry_intervals(
         resampled[rows, columns] = drawn
         resampled[columns, rows] = drawn[:, ::-1]
         samples[resample] = _fit_log_strengths(resampled, anchor, prior_draws)
+    return anchor_rating + ELO_PER_NATURAL_LOG * samples
 
+
+def bradley_terry_intervals(
+    results: ArrayLike,
+    anchor: int = 0,
+    anchor_rating: float = 0.0,
+    prior_draws: float = 0.1,
+    n_resamples: int = 200,
+    seed: int = 0,
+    level: float = 0.95,
+) -> np.ndarray:
+    """Percentile-bootstrap intervals for :func:`bradley_terry` ratings, shape ``(players, 2)``,
+    from :func:`bradley_terry_samples`.
+
+    The anchor's interval is a point, since its rating is fixed by definition. A sweep resamples
+    to itself, so where the results set no limit the interval is opened instead: a player's
+    interval ends at ``inf`` unless a chain of "scored at least a draw against" leads from the
+    anchor to that player (otherwise the player's group could have beaten everyone else by any
+    margin), and starts at ``-inf`` unless a chain leads from the player to the anchor. A perfect
+    score thus ends at ``inf``, and a player without games gets ``(-inf, inf)``.
+
+    >>> table = results_table([(0, 1, 1.0)] * 64 + [(0, 1, 0.0)] * 36, n_players=2)
+    >>> low, high = bradley_terry_intervals(table, anchor=1)[0]
+    >>> bool(low < 100 < high), round(high - low) in range(120, 180)
+    (True, True)
+    """
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    table = _validated_table(results)
+    samples = bradley_terry_samples(table, anchor, anchor_rating, prior_draws, n_resamples, seed)
     tail = 50.0 * (1.0 - level)
-    intervals = anchor_rating + ELO_PER_NATURAL_LOG * np.percentile(
-        samples, [tail, 100.0 - tail], axis=0
-    ).T
+    intervals = np.percentile(samples, [tail, 100.0 - tail], axis=0).T
     scored_against = table[:, :, 0] + table[:, :, 1] > 0
     intervals[~_reachable(scored_against, anchor), 1] = np.inf
     intervals[~_reachable(scored_against.T, anchor), 0] = -np.inf

@@ -261,10 +261,43 @@ def iteration_figure(result: dict) -> Figure:
     return figure
 
 
+def clock_figure(result: dict) -> Figure:
+    """Elo against time per move (log axis): one line per searching player, its entrants at
+    their limits; a player that does not search is a point at its median move time, with a bar
+    to its 99th percentile; each break-even limit a dotted line. 95% intervals."""
+    figure = Figure(figsize=(8, 4.8), dpi=DPI)
+    axes = figure.subplots()
+    rows = result["entrants"]
+    families = list(dict.fromkeys(row["family"] for row in rows if row["limit_ms"] is not None))
+    for family in families:
+        members = [row for row in rows if row["family"] == family]
+        _errorbar(axes, [row["limit_ms"] for row in members], [row["elo"] for row in members],
+                  [row["elo_ci"] for row in members], f"{family} (at its limit)")
+    for row in rows:
+        if row["limit_ms"] is None and row["move_time"]["p50_ms"] is not None:
+            times = row["move_time"]
+            elo = _number(row["elo"])
+            ci = [_number(x) for x in row["elo_ci"]]
+            axes.errorbar([times["p50_ms"]], [elo], fmt="s", capsize=3, label=f"{row['name']} (its own time)",
+                          xerr=[[0], [max(times["p99_ms"] - times["p50_ms"], 0)]],
+                          yerr=np.nan_to_num([[elo - ci[0]], [ci[1] - elo]]).clip(min=0))
+    for verdict in result.get("break_even", []):
+        if verdict["status"] == "found":
+            axes.axvline(verdict["limit_ms"], linestyle=":", color="0.4", linewidth=1)
+    axes.set_xscale("log")
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axes.set(xlabel="time per move (ms)", ylabel=f"Elo ({result['anchor']} = 0)",
+             title="strength against time per move")
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=7)
+    figure.tight_layout()
+    return figure
+
+
 FIGURES: dict[str, Callable[[dict], Figure]] = {
     "agreement": agreement_figure, "puzzles": puzzles_figure, "equivalence": equivalence_figure,
     "frontier": frontier_figure, "probes": probes_figure, "tournament": tournament_figure,
-    "iteration": iteration_figure, "duels": duels_figure,
+    "iteration": iteration_figure, "duels": duels_figure, "clock": clock_figure,
 }
 
 

@@ -24,7 +24,7 @@ from chessmesa.core.convert import (
     parse_fen,
 )
 from chessmesa.core.layout import (
-    BLACK, CASTLING, COLOR_BB, EP, FULLMOVE, HALFMOVE, HASH, HIST, KNIGHT, MAX_MOVES, MAX_PLY, NO_SQUARE,
+    BLACK, BOARD, CASTLING, COLOR_BB, EP, FULLMOVE, HALFMOVE, HASH, HIST, KNIGHT, MAX_MOVES, MAX_PLY, NO_SQUARE,
     PLY, PROMOTION, SIDE, U_MOVE, UNDO, UNDO_SIZE, WHITE,
 )
 from chessmesa.core.movegen import generate_legal, in_check, legal_moves
@@ -194,6 +194,18 @@ class Position:
         for move in moves:
             board.push(move_to_chess(move))
         return board
+
+    def same_position(self, other: Position) -> bool:
+        """The same position as FEN has it (pieces, side, castling, en passant, clocks), the
+        histories aside.
+
+        >>> a, b = Position(), Position()
+        >>> for uci in ("g1f3", "g8f6", "f3g1", "f6g8"): _ = b.push_uci(uci)
+        >>> a.same_position(b), a == b  # the clocks differ: two moves more were played
+        (False, False)
+        """
+        return bool(self.bb[HASH] == other.bb[HASH] and (self.st[:PLY] == other.st[:PLY]).all()
+                    and (self.st[BOARD:UNDO] == other.st[BOARD:UNDO]).all())
 
     def __eq__(self, other: object) -> bool:
         """Same position and same history (the undo stack above the top is scratch space)."""

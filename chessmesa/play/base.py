@@ -36,11 +36,14 @@ SAFETY_MARGIN_MS = 50
 
 #: UCI's numbers are 32-bit in practice, and so are MCTS visit counts.
 INT32_MAX = 2**31 - 1
+#: The shortest move time a limit takes, in milliseconds (10 microseconds): below a millisecond
+#: for the players that can move that fast (``chessmesa analyze clock``); UCI's is whole ms.
+MIN_MOVETIME_MS = 0.01
 #: The range of each number a :class:`Limit` holds. A clock may be negative (a GUI's way of saying
 #: the time is up); a budget of 0 or below is no budget.
 LIMIT_BOUNDS: dict[str, tuple[int, int]] = {
     "nodes": (1, INT32_MAX),
-    "movetime_ms": (1, INT32_MAX),
+    "movetime_ms": (MIN_MOVETIME_MS, INT32_MAX),
     "wtime_ms": (-INT32_MAX, INT32_MAX),
     "btime_ms": (-INT32_MAX, INT32_MAX),
     "winc_ms": (0, INT32_MAX),
@@ -72,7 +75,7 @@ class Limit:
     """
 
     nodes: int | None = None
-    movetime_ms: int | None = None
+    movetime_ms: float | None = None
     wtime_ms: int | None = None
     btime_ms: int | None = None
     winc_ms: int | None = None

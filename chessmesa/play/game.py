@@ -110,8 +110,12 @@ def play_engine_game(
     board: chess.Board,
     tc: TimeControl,
     adjudication: Adjudication = Adjudication(),
+    move_seconds: list[float] | None = None,
 ) -> tuple[str, str, str]:
     """Play one game from ``board`` (moves are pushed onto it); return (result, reason, termination).
+
+    ``move_seconds``, when given, receives the wall time of each move's ``choose`` call, in the
+    order of the moves (what ``analyze clock`` reports of each player's time per move).
 
     ``reason`` is human readable (``checkmate``, ``time forfeit``, ``resign adjudication``, ...);
     ``termination`` is the PGN Termination value (``normal``, ``time forfeit``, ``adjudication``,
@@ -142,13 +146,17 @@ def play_engine_game(
         flag_timer = threading.Timer(clocks.remaining_ms[side] / 1000, stop.set) if clocks is not None else None
         if flag_timer is not None:
             flag_timer.start()
-        started = time.monotonic()
+        position = board.copy()  # the player's own, copied before its time starts
+        started = time.perf_counter()
         try:
-            choice = players[side].choose(board.copy(), limit, stop)
+            choice = players[side].choose(position, limit, stop)
         finally:
+            spent = time.perf_counter() - started
             if flag_timer is not None:
                 flag_timer.cancel()
-        if clocks is not None and not clocks.spend(side, time.monotonic() - started):
+        if move_seconds is not None:
+            move_seconds.append(spent)
+        if clocks is not None and not clocks.spend(side, spent):
             if board.has_insufficient_material(not side):
                 return "1/2-1/2", "time forfeit against insufficient material", "time forfeit"
             return _loss(side), "time forfeit", "time forfeit"

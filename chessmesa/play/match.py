@@ -51,6 +51,14 @@ class GameRecord:
     termination: str
     plies: int
     pgn: str
+    #: the wall time of each move's ``choose`` call, in seconds, in the order of the moves
+    move_seconds: tuple[float, ...] = ()
+
+    def seconds_of(self, name: str) -> list[float]:
+        """The move times of the player ``name`` (White's moves are the plies White moved)."""
+        white_first = chess.Board(self.opening_fen).turn == chess.WHITE
+        first = 0 if (self.white == name) == white_first else 1
+        return list(self.move_seconds[first::2]) if name in (self.white, self.black) else []
 
     @property
     def score_a(self) -> float:
@@ -394,7 +402,8 @@ def _play_pair(job: _PairJob, players: _PlayerCache) -> list[GameRecord]:
         a_is_white = game == 0
         white, black = (player_a, player_b) if a_is_white else (player_b, player_a)
         board = chess.Board(job.opening_fen)
-        result, reason, termination = play_engine_game(white, black, board, job.tc, job.adjudication)
+        move_seconds: list[float] = []
+        result, reason, termination = play_engine_game(white, black, board, job.tc, job.adjudication, move_seconds)
         headers = {
             "Event": f"{player_a.name} vs {player_b.name}",
             "Round": f"{job.pair + 1}.{game + 1}",
@@ -406,6 +415,6 @@ def _play_pair(job: _PairJob, players: _PlayerCache) -> list[GameRecord]:
         pgn = str(pgn_game(board, headers))
         records.append(GameRecord(
             job.pair, game, white.name, black.name, a_is_white, job.opening_fen,
-            result, reason, termination, len(board.move_stack), pgn,
+            result, reason, termination, len(board.move_stack), pgn, tuple(move_seconds),
         ))
     return records

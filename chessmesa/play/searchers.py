@@ -11,6 +11,7 @@ True
 from __future__ import annotations
 
 import threading
+from collections import deque
 import time
 from typing import Callable, Sequence
 
@@ -18,9 +19,10 @@ import chess
 import numpy as np
 
 from chessmesa.core import Position, move_to_chess
+from chessmesa.core.board import BoardFollower
 from chessmesa.core.convert import match_move
 from chessmesa.core.layout import SIDE, WHITE
-from chessmesa.play.base import Analysis, Choice, Limit, SearchInfo, UciOption, allot_time
+from chessmesa.play.base import MIN_MOVETIME_MS, Analysis, Choice, Limit, SearchInfo, UciOption, allot_time
 from chessmesa.play.specs import EngineSpec, SpecError, register_kind, spec_limit
 from chessmesa.search import MCTS, SearchResult
 from chessmesa.search.heuristic import best_static_move, quiescence_buffer
@@ -29,8 +31,10 @@ from chessmesa.search.options import (
 )
 
 DEFAULT_SIMS = 800
+#: The moves whose overhead (time beyond the search's deadline) the next move's deadline allows for.
+OVERHEAD_MOVES = 16
 #: The spec keys of a search's budget (``movetime`` in ms), beside the searcher's own options.
-_LIMIT_KEYS = {"sims": int, "movetime": int}
+_LIMIT_KEYS = {"sims": int, "movetime": float}  # movetime in ms, fractions too
 
 
 def value_to_wdl(value: float) -> tuple[int, int, int]:
@@ -91,6 +95,8 @@ class MctsPlayer:
         self.name = spec.name or str(spec)
         spec_limit(spec, {"nodes": "sims", "movetime_ms": "movetime"})  # checks their bounds
         self.options = options
+        self.follower = BoardFollower()  # the game's position, a move or two on each call
+        self._overheads: deque[float] = deque(maxlen=OVERHEAD_MOVES)
         try:
             check_sizes(options)
             self.searcher = self._searcher(options)
@@ -103,6 +109,13 @@ class MctsPlayer:
 
     def new_game(self) -> None:
         self.searcher.reset()
+        self.follower = BoardFollower()
+
+    def _overhead_ms(self) -> float:
+        """What a move costs beyond its search's deadline (the position in, the result out, the
+        last chunk of simulations): the median of the last moves', taken off the next move's
+        time so that a move keeps its limit, as a GUI's "move overhead" would."""
+        return max(float(np.median(self._overheads)), 0.0) if self._overheads else 0.0
 
     def choose(self, board: chess.Board, limit: Limit, stop: threading.Event | None = None,
                on_info: Callable[[SearchInfo], None] | None = None) -> Choice:
@@ -113,11 +126,15 @@ class MctsPlayer:
         def report(result: SearchResult) -> None:
             on_info(SearchInfo.of(to_choice(result)))
 
-        position = Position.from_board(board)
-        result = self.searcher.search(position, sims=sims, movetime_ms=movetime, stop=stop,
+        started = time.perf_counter()
+        searched = None if movetime is None else max(movetime - self._overhead_ms(), MIN_MOVETIME_MS)
+        position = self.follower.position(board)
+        result = self.searcher.search(position, sims=sims, movetime_ms=searched, stop=stop,
                                       on_info=report if on_info is not None else None,
                                       root_moves=root_move_codes(board, position, limit))
         choice = to_choice(result)
+        if searched is not None:
+            self._overheads.append((time.perf_counter() - started) * 1000 - searched)
         if on_info is not None:
             on_info(SearchInfo.of(choice))
         return choice

@@ -12,12 +12,14 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable, Sequence
 
 import chess
 import numpy as np
 
 from chessmesa.core import Position, move_to_uci
+from chessmesa.core.layout import PLY
 from chessmesa.core.status import STATUS_NAMES, position_status
 from chessmesa.search.bridge import BatchEvaluator
 from chessmesa.search.shares import root_policy
@@ -35,6 +37,13 @@ from chessmesa.search.tree import (
 
 DEFAULT_GUMBEL_SIMULATIONS = 1000  # the Sequential Halving schedule of a search with no sims budget
 NODES_PER_SIMULATION = 16  # the tree's first capacity per simulation; a middlegame search uses ~7
+#: :func:`~chessmesa.search.tree.proven_value` of each verdict code, for whole arrays at once.
+PROVEN_VALUES = np.array([proven_value(verdict) for verdict in range(4)])
+#: Simulations of a search's first chunk while its rate is unknown.
+FIRST_CHUNK = 16
+#: More simulations a millisecond than any search here runs (about 300 to 600 with the static
+#: evaluator): a search bounded by time gets a tree sized for its limit at this rate.
+MAX_SIMULATIONS_PER_MS = 2_000
 DEFAULT_MAX_NODES = 16_000_000  # about 600 MB of tree
 NO_SCHEDULE = np.zeros(1, dtype=np.int64)
 
@@ -105,8 +114,7 @@ class SearchResult:
     """What one search found at its root (moves in UCI, values for the side to move)."""
 
     best_move: str | None
-    moves: list[str]
-    move_codes: np.ndarray  # uint16 move codes of ``moves`` (chessmesa.core.layout)
+    move_codes: np.ndarray  # uint16 move codes of the root's moves (chessmesa.core.layout)
     visits: np.ndarray
     q: np.ndarray
     prior: np.ndarray
@@ -122,6 +130,12 @@ class SearchResult:
     # ("fifty_moves", "threefold_repetition"), or how the game ended by itself. Every root with
     # legal moves is searched; only checkmate and stalemate have no move.
     status: str = "ongoing"
+
+    @cached_property
+    def moves(self) -> list[str]:
+        """The root's moves in UCI, in the order of every per-move array (made when first read:
+        a game's move needs only the best one)."""
+        return [move_to_uci(code) for code in self.move_codes]
 
     @property
     def score_cp(self) -> int:
@@ -196,6 +210,7 @@ class MCTS:
         self._root_evaluator = evaluator or StaticBatchEvaluator(self.params)
         self._tree = new_tree(1024)
         self._root: _Root | None = None
+        self._rate: float | None = None  # simulations per second of the last chunk measured
 
     # public API
     def search(self, position: Position | chess.Board, sims: int | None = None,
@@ -238,11 +253,15 @@ class MCTS:
         # any other root is searched: claiming a draw there, or stopping a game that has ended
         # by itself (a GUI may play on), is the caller's business; the tree below the root
         # scores every such draw as a draw
-        self._prepare_root(position, reuse, budgets[-1] if budgets else None, root_moves)
+        planned = budgets[-1] if budgets else None
+        if planned is None and movetime_ms is not None:  # what the time could hold at most
+            planned = math.ceil(movetime_ms * MAX_SIMULATIONS_PER_MS)
+        self._prepare_root(position, reuse, planned, root_moves)
         self._root.status = STATUS_NAMES[status]
         deadline = start + movetime_ms / 1000 if movetime_ms is not None else math.inf
         snapshots: list[SearchResult] = []
-        done, reason, chunk, last_info = 0, RUNNING, 16, start
+        done, reason, last_info = 0, RUNNING, start
+        chunk = self._chunk(self._rate, deadline - time.perf_counter())
         target = budgets[-1] if budgets else math.inf
         while reason == RUNNING and done < target:
             boundary = next((b for b in budgets if b > done), target)
@@ -250,12 +269,13 @@ class MCTS:
             ran, reason = self._run(position, done, int(min(chunk, boundary - done)))
             done += ran
             now = time.perf_counter()
+            if ran >= FIRST_CHUNK:  # a rate measured on enough simulations to go by
+                self._rate = ran / max(now - chunk_start, 1e-6)
             if done in budgets:
                 snapshots.append(self._result(done, now - start, "budget"))
             if now >= deadline or (stop is not None and stop.is_set()):
                 break
-            # chunks of about 20 ms keep stop, the clock and progress responsive
-            chunk = int(np.clip(ran * 0.02 / max(now - chunk_start, 1e-4), 16, 50_000))
+            chunk = self._chunk(self._rate, deadline - now)
             if on_info is not None and now - last_info > 0.5:
                 on_info(self._result(done, now - start, "running"))
                 last_info = now
@@ -266,6 +286,16 @@ class MCTS:
         final = self._result(done, time.perf_counter() - start, stop_reason)
         # a search cut short reports each budget it did not reach with its last statistics
         return snapshots + [final] * max(len(budgets) - len(snapshots), 1)
+
+    @staticmethod
+    def _chunk(rate: float | None, seconds_left: float) -> int:
+        """Simulations to run before the next look at the clock: about 20 ms worth, which keeps
+        stop, the clock and progress responsive; near the deadline what the time left holds at
+        the last measured rate (a move of a fraction of a millisecond must not overrun by a
+        fixed chunk); :data:`FIRST_CHUNK` while no rate is known."""
+        if rate is None:
+            return FIRST_CHUNK
+        return int(min(np.clip(rate * 0.02, FIRST_CHUNK, 50_000), max(1.0, rate * seconds_left)))
 
     def reset(self) -> None:
         """Forget the tree (a new game)."""
@@ -278,8 +308,8 @@ class MCTS:
         reused = (reuse and self.params.dirichlet_epsilon == 0 and root_moves is None
                   and self._reuse_tree(position))
         if not reused:
-            # a search bounded by time alone gets the largest tree at once: its memory is mapped
-            # only as nodes are used, while growing it later would copy it with the clock running
+            # a search bounded by nothing but a stop gets the largest tree at once (its memory is
+            # mapped only as nodes are used), since growing it later would copy it mid-search
             self._ensure_capacity(NODES_PER_SIMULATION * planned_sims + 1024 if planned_sims
                                   else self.max_nodes)
             reset_tree(self._tree)
@@ -322,10 +352,10 @@ class MCTS:
 
     def _reuse_tree(self, position: Position) -> bool:
         """Re-root the previous tree at ``position`` if it is the old root or one of its children
-        or grandchildren in the tree (found by hash, confirmed by FEN)."""
+        or grandchildren in the tree (:meth:`Position.same_position`)."""
         if self._root is None:
             return False
-        node = self._find_in_tree(self._root.position.copy(), position, ROOT, depth=2)
+        node = self._find_in_tree(position)
         nodes = self._tree.nodes
         if node is None or nodes["num_children"][node] <= 0 or nodes["proven"][node] != UNKNOWN:
             return False
@@ -340,8 +370,32 @@ class MCTS:
         self._root = _Root(position.copy(), value=value)
         return True
 
-    def _find_in_tree(self, walker: Position, target: Position, node: int, depth: int) -> int | None:
-        if walker.hash == target.hash and walker.fen() == target.fen():
+    def _find_in_tree(self, target: Position) -> int | None:
+        """The node of ``target`` among the old root, its children and grandchildren: along the
+        last moves of ``target``'s history where they lead back from the old root (a game's
+        case, no search needed), else by a walk of the tree's visited nodes."""
+        walker, line = target.copy(), []
+        for _ in range(3):
+            if walker.same_position(self._root.position):
+                return self._follow(line[::-1])
+            if walker.st[PLY] == 0:
+                break
+            line.append(walker.pop())
+        return self._walk(self._root.position.copy(), target, ROOT, depth=2)
+
+    def _follow(self, line: list[int]) -> int | None:
+        """The node the moves of ``line`` lead to from the root, None where one has no child."""
+        nodes, node = self._tree.nodes, ROOT
+        for move in line:
+            first, count = nodes["first_child"][node], nodes["num_children"][node]
+            children = np.nonzero(nodes["move"][first:first + max(count, 0)] == move)[0]
+            if len(children) == 0:
+                return None
+            node = first + int(children[0])
+        return node
+
+    def _walk(self, walker: Position, target: Position, node: int, depth: int) -> int | None:
+        if walker.same_position(target):
             return node
         nodes = self._tree.nodes
         if depth == 0 or nodes["num_children"][node] <= 0:
@@ -351,7 +405,7 @@ class MCTS:
             if nodes["visits"][child] == 0:
                 continue
             walker.push(int(nodes["move"][child]))
-            found = self._find_in_tree(walker, target, child, depth - 1)
+            found = self._walk(walker, target, child, depth - 1)
             walker.pop()
             if found is not None:
                 return found
@@ -423,7 +477,7 @@ class MCTS:
         proven = kids["proven"]
         root_value = float(-nodes["value_sum"][ROOT] / max(nodes["visits"][ROOT], 1))
         q = np.where(visits > 0, kids["value_sum"] / np.maximum(visits, 1), root_value)
-        q = np.where(proven != UNKNOWN, [-proven_value(p) for p in proven], q).astype(np.float32)
+        q = np.where(proven != UNKNOWN, -PROVEN_VALUES[proven], q).astype(np.float32)
         improved = None
         if self.params.gumbel:
             improved = np.zeros(n, dtype=np.float64)
@@ -436,7 +490,6 @@ class MCTS:
             root_value = {"win": 1.0, "loss": -1.0, "draw": 0.0}[verdict]
         return SearchResult(
             best_move=move_to_uci(nodes["move"][best]) if best is not None else None,
-            moves=[move_to_uci(m) for m in kids["move"]],
             move_codes=kids["move"].astype(np.uint16),
             visits=visits, q=q, prior=kids["prior"].astype(np.float32),
             improved_policy=improved, root_value=root_value,
@@ -478,6 +531,6 @@ class MCTS:
     def _terminal_result(position: Position, status: str) -> SearchResult:
         value = -1.0 if status == "checkmate" else 0.0
         empty = np.zeros(0, dtype=np.float32)
-        return SearchResult(None, [], np.zeros(0, dtype=np.uint16), np.zeros(0, dtype=np.int32),
+        return SearchResult(None, np.zeros(0, dtype=np.uint16), np.zeros(0, dtype=np.int32),
                             empty, empty, None, value, [], 1, 0, 0.0, "terminal",
                             "loss" if value < 0 else "draw", status)
