@@ -165,7 +165,7 @@ def break_even(player: int, reference: list[int], limits: list[float], ratings: 
     for sample in samples:
         sample_status, sample_limit = crossing(limits, sample[reference], sample[player])
         placed.append({"found": sample_limit, "never": 0.0, "beyond": math.inf}[sample_status])
-    low, high = np.percentile(placed, [tail, 100.0 - tail])
+    low, high = np.percentile(placed, [tail, 100.0 - tail], method="inverted_cdf")  # no mean of inf
     gaps = samples[:, player] - samples[:, reference[0]]
     return {"status": status, "limit_ms": limit,
             "limit_ci_ms": [None if low == 0.0 else float(low), None if math.isinf(high) else float(high)],
@@ -175,62 +175,98 @@ def break_even(player: int, reference: list[int], limits: list[float], ratings: 
             "gap_at_shortest_ci": [float(x) for x in np.percentile(gaps, [tail, 100.0 - tail])]}
 
 
+def break_even_sentence(verdict: dict) -> str:
+    """One sentence of a break-even verdict (:func:`break_even`, as ``clock.json`` holds it).
+
+    >>> break_even_sentence({"player": "p", "reference": "mcts", "status": "never", "shortest_ms": 0.3,
+    ...     "longest_ms": 10, "own_move_ms": 0.12, "gap_at_shortest_elo": -250, "gap_at_shortest_ci": [-320, -190]})
+    'p (0.12 ms a move) is weaker than mcts at every limit tried: -250 Elo [-320, -190] at 0.3 ms a move'
+    """
+    own = verdict.get("own_move_ms")
+    player = f"{verdict['player']} ({own:.3g} ms a move)" if own is not None else verdict["player"]
+    reference = verdict["reference"]
+    if verdict["status"] == "never":
+        gap, (low, high) = verdict["gap_at_shortest_elo"], verdict["gap_at_shortest_ci"]
+        return (f"{player} is weaker than {reference} at every limit tried: {gap:+.0f} Elo "
+                f"[{low:+.0f}, {high:+.0f}] at {verdict['shortest_ms']:g} ms a move")
+    if verdict["status"] == "beyond":
+        return f"{player} is stronger than {reference} at every limit tried, up to {verdict['longest_ms']:g} ms a move"
+    low, high = verdict["limit_ci_ms"]
+    interval = (f"{'below ' + format_limit(verdict['shortest_ms']) if low is None else format_limit(round(low, 3))}, "
+                f"{'beyond ' + format_limit(verdict['longest_ms']) if high is None else format_limit(round(high, 3))}")
+    return (f"{player} is stronger than {reference} below {verdict['limit_ms']:.3g} ms a move "
+            f"[{interval}] (break-even)")
+
+
 def _games_file(folder: Path, index: int, a: Entrant, b: Entrant) -> Path:
     safe = "".join(c if c.isalnum() or c in "@.-" else "_" for c in f"{a.name}-vs-{b.name}")
     return folder / f"{index:03d}-{safe[:120]}.json"
 
 
-def run_clock(specs: list[str], limits: list[float], out: str | Path, games_per_pair: int = 20,
-              openings: str | Path | None = None, seed: int = 0, workers: int = 1,
-              max_moves: int = DEFAULT_MAX_MOVES, progress: ProgressFactory | None = None,
-              resamples: int = 200) -> dict:
-    """Play every pairing (:func:`pairings`) ``games_per_pair`` games, keep each pairing's games
-    in ``out/games/``, and write ``out/clock.json`` and ``out/elo-vs-time.png``. A folder holding
-    another configuration is refused (ValueError naming the differing fields); pairings already
-    played are read back, not played again."""
-    from chessmesa.analysis.plots import save_plot
-
+def clock_config(specs: list[str], limits: list[float], games_per_pair: int = 20,
+                 openings: str | Path | None = None, seed: int = 0, max_moves: int = DEFAULT_MAX_MOVES) -> dict:
+    """A clock run's configuration, checked: every spec (:func:`entrants`), even games per pair
+    (every opening with both colours), positive limits. ValueError naming the bad value."""
     if games_per_pair < 2 or games_per_pair % 2:
         raise ValueError(f"games per pair must be even and at least 2 (colours swapped), got {games_per_pair}")
     if not limits or min(limits) <= 0:
         raise ValueError(f"limits must be positive milliseconds, got {limits}")
-    players = entrants(specs, limits)
-    config = {"players": list(specs), "limits_ms": sorted(limits), "games_per_pair": games_per_pair,
-              "openings": None if openings is None else str(openings), "seed": seed, "max_moves": max_moves}
-    out = Path(out)
-    games_folder = out / "games"
-    _check_config(out / "config.json", config)
-    games_folder.mkdir(parents=True, exist_ok=True)
-    schedule = pairings(players)
-    results = []
-    with (progress or silent_progress)("games", games_per_pair * len(schedule)) as advance:
-        for index, (a, b) in enumerate(schedule):
-            path = _games_file(games_folder, index, a, b)
-            if path.exists():
-                result = MatchResult.from_dict(json.loads(path.read_text()))
-                advance(len(result.games))
-            else:
-                result = run_match(a.spec, b.spec, games_per_pair, openings=openings, tc="spec",
-                                   concurrency=workers, adjudication=Adjudication(max_moves=max_moves),
-                                   seed=seed + index, progress=lambda game, _: advance())
-                write_result(path, result.to_dict())
-            results.append(result)
-    summary = summarise(players, results, config, resamples)
-    write_result(out / "clock.json", summary)
-    save_plot(summary, out / "elo-vs-time.png")
-    return summary
+    entrants(specs, limits)
+    return {"players": list(specs), "limits_ms": sorted(limits), "games_per_pair": games_per_pair,
+            "openings": None if openings is None else str(openings), "seed": seed, "max_moves": max_moves}
 
 
-def _check_config(path: Path, config: dict) -> None:
+def check_folder(out: str | Path, config: dict) -> None:
+    """Claim ``out`` for a clock run of ``config``: a new folder gets its ``config.json``; one
+    holding another configuration is refused (ValueError naming the differing fields)."""
+    path = Path(out) / "config.json"
     if path.exists():
         saved = json.loads(path.read_text())
         differ = sorted(key for key in set(saved) | set(config) if saved.get(key) != config.get(key))
         if differ:
-            raise ValueError(f"{path.parent} holds a clock run with other settings ({', '.join(differ)}): "
-                             "use another --out")
+            raise ValueError(f"{out} holds a clock run with other settings ({', '.join(differ)}): use another --out")
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_result(path, config)
+
+
+def run_clock(config: dict, out: str | Path, workers: int = 1, progress: ProgressFactory | None = None,
+              resamples: int = 200) -> dict:
+    """Play every pairing (:func:`pairings`) of :func:`clock_config`'s ``config``, keep each
+    pairing's games in ``out/games/`` as it finishes (those already there are read back, not
+    played again), and write ``out/clock.json`` and ``out/elo-vs-time.png``.
+
+    >>> import tempfile
+    >>> config = clock_config(["mcts", "random"], [0.3], games_per_pair=2, seed=1)
+    >>> summary = run_clock(config, tempfile.mkdtemp())
+    >>> [row["wdl"] for row in summary["entrants"]]  # doctest: +SKIP
+    [[2, 0, 0], [0, 0, 2]]
+    """
+    from chessmesa.analysis.plots import save_plot
+
+    check_folder(out, config)
+    players = entrants(config["players"], config["limits_ms"])
+    games = config["games_per_pair"]
+    folder = Path(out) / "games"
+    folder.mkdir(parents=True, exist_ok=True)
+    schedule = pairings(players)
+    results = []
+    with (progress or silent_progress)("games", games * len(schedule)) as advance:
+        for index, (a, b) in enumerate(schedule):
+            path = _games_file(folder, index, a, b)
+            if path.exists():
+                result = MatchResult.from_dict(json.loads(path.read_text()))
+                advance(len(result.games))
+            else:
+                result = run_match(a.spec, b.spec, games, openings=config["openings"], tc="spec",
+                                   concurrency=workers, adjudication=Adjudication(max_moves=config["max_moves"]),
+                                   seed=config["seed"] + index, progress=lambda game, _: advance())
+                write_result(path, result.to_dict())
+            results.append(result)
+    summary = summarise(players, results, config, resamples)
+    write_result(Path(out) / "clock.json", summary)
+    save_plot(summary, Path(out) / "elo-vs-time.png")
+    return summary
 
 
 def summarise(players: list[Entrant], results: list[MatchResult], config: dict, resamples: int = 200) -> dict:
@@ -256,7 +292,8 @@ def summarise(players: list[Entrant], results: list[MatchResult], config: dict, 
                      "wdl": [int(wins), int(draws), int(losses)],
                      "move_time": move_time_figures(seconds[entrant.name], entrant.limit_ms)})
     limits = [players[i].limit_ms for i in reference]
-    verdicts = [{"player": entrant.name, "reference": players[anchor].family,
+    verdicts = [{"player": entrant.name, "reference": players[anchor].family, "shortest_ms": limits[0],
+                 "longest_ms": limits[-1], "own_move_ms": rows[i]["move_time"]["p50_ms"],
                  **break_even(i, reference, limits, ratings, samples)}
                 for i, entrant in enumerate(players) if entrant.limit_ms is None]
     return {"analysis": "clock", "config": config, "anchor": players[anchor].name, "anchor_elo": 0.0,

@@ -34,7 +34,7 @@ def _errorbar(axes, x, values, intervals, label, **style) -> None:
     y = np.array([_number(v) for v in values])
     low = np.array([_number(ci[0]) if ci else np.nan for ci in intervals])
     high = np.array([_number(ci[1]) if ci else np.nan for ci in intervals])
-    errors = np.nan_to_num(np.vstack([y - low, high - y]), nan=0.0).clip(min=0)
+    errors = np.nan_to_num(np.vstack([y - low, high - y]), nan=0.0, posinf=0.0, neginf=0.0).clip(min=0)
     axes.errorbar(x, y, yerr=errors, marker="o", capsize=3, label=label, **style)
 
 
@@ -277,10 +277,12 @@ def clock_figure(result: dict) -> Figure:
         if row["limit_ms"] is None and row["move_time"]["p50_ms"] is not None:
             times = row["move_time"]
             elo = _number(row["elo"])
-            ci = [_number(x) for x in row["elo_ci"]]
-            axes.errorbar([times["p50_ms"]], [elo], fmt="s", capsize=3, label=f"{row['name']} (its own time)",
+            low, high = (_number(x) for x in row["elo_ci"])
+            spread = np.array([[elo - low], [high - elo]])
+            axes.errorbar([times["p50_ms"]], [elo], fmt="s", capsize=3,
+                          label=f"{row['name']} (median move time, bar to p99)",
                           xerr=[[0], [max(times["p99_ms"] - times["p50_ms"], 0)]],
-                          yerr=np.nan_to_num([[elo - ci[0]], [ci[1] - elo]]).clip(min=0))
+                          yerr=np.where(np.isfinite(spread), spread, 0).clip(min=0))
     for verdict in result.get("break_even", []):
         if verdict["status"] == "found":
             axes.axvline(verdict["limit_ms"], linestyle=":", color="0.4", linewidth=1)

@@ -30,7 +30,7 @@ from typing import Callable, Iterator, Sequence
 import chess
 import chess.pgn
 
-from chessmesa.play.base import Player
+from chessmesa.play.base import Limit, Player
 from chessmesa.play.game import Adjudication, TimeControl, pgn_game, play_engine_game
 from chessmesa.play.players import make_player
 from chessmesa.play.specs import EngineSpec, parse_spec
@@ -368,7 +368,12 @@ class _PlayerCache:
         # The role keeps two instances when an engine plays itself.
         key = (str(spec), spec.name, role)
         if key not in self._players:
-            self._players[key] = make_player(spec, None if seed is None else seed + self._seed_salt)
+            player = make_player(spec, None if seed is None else seed + self._seed_salt)
+            # one move before the games, so that no game's first move pays for loading compiled
+            # code (tens of milliseconds: a distortion of every move time analyze clock reports)
+            player.choose(chess.Board(), Limit(nodes=1))
+            player.new_game()
+            self._players[key] = player
         return self._players[key]
 
     def close(self) -> None:
