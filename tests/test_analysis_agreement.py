@@ -112,7 +112,7 @@ def test_a_student_trained_on_half_the_games_is_scored_only_on_the_other_half(da
     rows = load_dataset(dataset, budget=16, columns=["position_id", "source", "game_id"]).to_pylist()
     unseen = {r["position_id"] for r, h in zip(rows, held_out([r["source"] for r in rows],
                                                               [r["game_id"] for r in rows], 0.4)) if h}
-    result = CliRunner().invoke(main, ["analyze", "agreement", "--student", f"policy:ckpt={run}",
+    result = CliRunner().invoke(main, ["analyze", "agreement", "--engine", f"policy:ckpt={run}",
                                        "--data", dataset, "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
@@ -156,8 +156,8 @@ def test_policy_student_from_a_saved_network(dataset, tmp_path):
 def test_cli_agreement_json_plot_and_bad_input(dataset, tmp_path):
     runner = CliRunner()
     plot, out = tmp_path / "agreement.png", tmp_path / "agreement.json"
-    result = runner.invoke(main, ["analyze", "agreement", "--student", "greedy", "--data", dataset,
-                                  "--json", "--plot", str(plot), "--out", str(out)])
+    result = runner.invoke(main, ["analyze", "agreement", "--engine", "greedy", "--data", dataset,
+                                  "--json", "--plot", str(plot), "--json-out", str(out)])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert set(data["budgets"]) == {"4", "16"} and data["config"]["student"] == "greedy"
@@ -171,11 +171,11 @@ def test_cli_agreement_json_plot_and_bad_input(dataset, tmp_path):
                         (["--data", dataset, "--budgets", "5"], "budget 5"),
                         (["--data", dataset, "--budgets", "x"], "--budgets"),
                         (["--data", dataset, "--split", "nope"], "nope")):
-        bad = runner.invoke(main, ["analyze", "agreement", "--student", "greedy", *args])
+        bad = runner.invoke(main, ["analyze", "agreement", "--engine", "greedy", *args])
         assert bad.exit_code == 2 and named in bad.output and "Traceback" not in bad.output
-    bad_spec = runner.invoke(main, ["analyze", "agreement", "--student", "mcts:simz=4", "--data", dataset])
+    bad_spec = runner.invoke(main, ["analyze", "agreement", "--engine", "mcts:simz=4", "--data", dataset])
     assert bad_spec.exit_code == 2 and "simz" in bad_spec.output
-    no_ckpt = runner.invoke(main, ["analyze", "agreement", "--student", f"policy:ckpt={tmp_path}/none",
+    no_ckpt = runner.invoke(main, ["analyze", "agreement", "--engine", f"policy:ckpt={tmp_path}/none",
                                    "--data", dataset])
     assert no_ckpt.exit_code == 2 and "none" in no_ckpt.output
 
@@ -185,18 +185,18 @@ def test_cli_equivalence_and_probes_on_the_dataset(dataset, tmp_path):
     from chessmesa.nn.checkpoint import MODEL_FILE, save_model
 
     runner = CliRunner()
-    result = runner.invoke(main, ["analyze", "equivalence", "--student", "mcts:sims=4", "--data", dataset,
+    result = runner.invoke(main, ["analyze", "equivalence", "--engine", "mcts:sims=4", "--data", dataset,
                                   "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["search"]["student_agreement"] == data["search"]["curve"]["4"] and data["elo"] is None
     assert data["config"]["metric"] == "top1_tied" and data["search"]["budget_ci"] is not None
-    bad = runner.invoke(main, ["analyze", "equivalence", "--student", "greedy", "--data", dataset,
-                               "--elo", "--elo-budgets", "1,x"])
-    assert bad.exit_code == 2 and "--elo-budgets" in bad.output
+    bad = runner.invoke(main, ["analyze", "equivalence", "--engine", "greedy", "--data", dataset,
+                               "--elo", "--ladder-sims", "1,x"])
+    assert bad.exit_code == 2 and "--ladder-sims" in bad.output
 
     save_model(tmp_path / MODEL_FILE, build_model(MODEL_SIZES["tiny"]), MODEL_SIZES["tiny"])
-    probes = runner.invoke(main, ["analyze", "probes", "--student", str(tmp_path), "--data", dataset,
+    probes = runner.invoke(main, ["analyze", "probes", "--run", str(tmp_path), "--data", dataset,
                                   "--json", "--plot", str(tmp_path / "probes.png")])
     assert probes.exit_code == 0, probes.output
     data = json.loads(probes.output)
@@ -204,5 +204,5 @@ def test_cli_equivalence_and_probes_on_the_dataset(dataset, tmp_path):
     assert data["planes"]["input"].keys() == data["targets"].keys()
     assert data["students"][0]["trained"].keys() == data["students"][0]["control"].keys()
     assert (tmp_path / "probes.png").stat().st_size > 10_000
-    missing = runner.invoke(main, ["analyze", "probes", "--student", str(tmp_path / "nope"), "--data", dataset])
+    missing = runner.invoke(main, ["analyze", "probes", "--run", str(tmp_path / "nope"), "--data", dataset])
     assert missing.exit_code == 2 and "nope" in missing.output

@@ -103,7 +103,7 @@ def test_cli_puzzles_json_and_bad_input(tmp_path, repo_data):
     out = tmp_path / "puzzles.json"
     result = runner.invoke(main, ["analyze", "puzzles", "--engine", "greedy", "--puzzles",
                                   str(repo_data / "puzzles" / "lichess_puzzles.csv"), "--limit", "6",
-                                  "--json", "--out", str(out), "--plot", str(tmp_path / "p.png")])
+                                  "--json", "--json-out", str(out), "--plot", str(tmp_path / "p.png")])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert {"first_move_accuracy", "line_accuracy", "bands", "config"} <= data.keys()

@@ -160,7 +160,7 @@ def test_a_small_dataset_trains_a_student_and_scores_every_player(tmp_path):
     assert json.loads(trained.output)["val_top1_strict"] is not None  # a held-out game to score on
     held = read_manifest(data)["counts"]["held_out"]
     for student, split, positions in (("mcts:sims=2", "all", 30), (f"policy:ckpt={run}", "validation", held["positions"])):
-        scored = runner.invoke(main, ["analyze", "agreement", "--student", student, "--data", data, "--json"])
+        scored = runner.invoke(main, ["analyze", "agreement", "--engine", student, "--data", data, "--json"])
         assert scored.exit_code == 0, scored.output
         result = json.loads(scored.output)
         assert result["config"]["split"] == split and result["split"]["positions"] == positions

@@ -14,7 +14,7 @@ import pytest
 from chessmesa.core import Position
 from chessmesa.datasets import read_manifest
 
-SMALL = ["--generations", "2", "--positions", "240", "--budget", "8", "--steps", "20", "--games", "4",
+SMALL = ["--generations", "2", "--positions", "240", "--sims", "8", "--steps", "20", "--games", "4",
          "--holdout", "0.3"]
 
 
@@ -86,7 +86,7 @@ def test_two_generations_resume_after_a_kill_and_label_with_the_previous_student
 
 def test_bad_input_is_one_line_with_exit_code_2(tmp_path):
     zero = subprocess.run([sys.executable, "-m", "chessmesa.cli", "iterate", "--out", str(tmp_path / "a"),
-                           "--generations", "2", "--positions", "0", "--budget", "8"],
+                           "--generations", "2", "--positions", "0", "--sims", "8"],
                           capture_output=True, text=True, timeout=120)
     assert zero.returncode == 2 and "--positions" in zero.stderr
 
@@ -184,7 +184,7 @@ def test_two_small_generations_at_the_default_holdout_hold_out_a_game_each(tmp_p
     still holds out one, so the agreement with its teacher has positions to score."""
     out = tmp_path / "iter"
     result = subprocess.run([sys.executable, "-m", "chessmesa.cli", "iterate", "--out", str(out),
-                             "--generations", "2", "--positions", "60", "--budget", "4", "--steps", "2",
+                             "--generations", "2", "--positions", "60", "--sims", "4", "--steps", "2",
                              "--games", "2", "--seed", "3", "--json"],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -1,11 +1,13 @@
 """Terminal play driven through StringIO: messages, commands, the saved PGN."""
 
 import io
+import time
 
 import chess
 import chess.pgn
 from rich.console import Console
 
+from chessmesa.play.game import TimeControl
 from chessmesa.play.players import Choice, RandomPlayer, make_player
 from chessmesa.play.terminal import play_in_terminal, render_board
 
@@ -20,10 +22,24 @@ class Drawish(RandomPlayer):
         return Choice(super().choose(board, limit).move, score_cp=5)
 
 
-def play(player, color, commands, pgn_path=None, fen=chess.STARTING_FEN):
+class Recording(RandomPlayer):
+    """Random moves, each after ``delay`` seconds; keeps the limits it was given."""
+
+    def __init__(self, name, seed, delay=0.0):
+        super().__init__(name, seed)
+        self.delay, self.limits = delay, []
+
+    def choose(self, board, limit, stop=None, on_info=None):
+        self.limits.append(limit)
+        time.sleep(self.delay)
+        return super().choose(board, limit)
+
+
+def play(player, color, commands, pgn_path=None, fen=chess.STARTING_FEN, tc="spec"):
     output = io.StringIO()
     game = play_in_terminal(player, color, io.StringIO("".join(f"{c}\n" for c in commands)),
-                     Console(file=output, width=100), pgn_path, board=chess.Board(fen))
+                            Console(file=output, width=100), pgn_path, tc=TimeControl.parse(tc),
+                            board=chess.Board(fen))
     return game, output.getvalue()
 
 
@@ -83,3 +99,21 @@ def test_board_is_drawn_from_the_players_side_with_the_last_move_highlighted():
     assert white.plain.splitlines()[-1].split() == list("abcdefgh")
     highlighted = [span for span in white.spans if "#cdd26a" in str(span.style)]
     assert len(highlighted) == 2
+
+
+def test_the_engine_moves_within_the_time_control():
+    player = Recording("recording", 1)
+    play(player, chess.BLACK, ["e5", "quit"], tc="movetime=20")
+    assert [limit.movetime_ms for limit in player.limits] == [20, 20]
+    player = Recording("recording", 1)
+    _, output = play(player, chess.BLACK, ["e5", "quit"], tc="40/60+1")
+    first, second = player.limits
+    assert (first.wtime_ms, first.btime_ms, first.winc_ms, first.movestogo) == (60_000, 60_000, 1000, 40)
+    assert second.wtime_ms > 60_000 - 1000 and second.btime_ms == 60_000 and second.movestogo == 39
+    assert "s left)" in output
+
+
+def test_the_engine_loses_on_time_when_it_overruns_its_clock():
+    game, output = play(Recording("slow", 1, delay=0.2), chess.BLACK, [], tc="0.05")
+    assert "slow ran out of time." in output
+    assert game.headers["Result"] == "0-1" and game.headers["Termination"] == "time forfeit"

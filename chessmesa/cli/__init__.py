@@ -20,6 +20,10 @@ def main() -> None:
 
     A numba MCTS engine labels positions; networks distilled from it play without search; the
     analysis measures how close the fast heuristic comes to the searcher.
+
+    One name per idea in every command: --engine SPEC is a player, --sims N one player's
+    simulations per move, --budgets a dataset's label budgets, --workers K worker processes,
+    --out a folder (an analysis's JSON file: --json-out FILE).
     """
 
 

@@ -1,7 +1,7 @@
 """``chessmesa analyze ...`` and ``chessmesa report``: how closely the students approach the searcher.
 
-Every analysis prints a table (or JSON with ``--json``), can save its JSON (``--out``) and its plot
-(``--plot``); ``chessmesa report DIR`` gathers the saved JSON results into HTML and Markdown.
+Every analysis prints a table (or JSON with ``--json``), can save its JSON (``--json-out``) and its
+plot (``--plot``); ``chessmesa report DIR`` gathers the saved JSON results into HTML and Markdown.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from chessmesa.cli import main
-from chessmesa.cli.support import BadInput, console, print_json, progress_bar
+from chessmesa.cli.support import BadInput, console, print_json, progress_bar, renamed_option
 from chessmesa.play.game import DEFAULT_MAX_MOVES
 
 #: Openings for the analysis tournaments: deterministic engines from one start position would
@@ -76,15 +76,15 @@ def _openings(openings: str | None) -> str | None:
     return openings or (str(SHIPPED_OPENINGS) if SHIPPED_OPENINGS.is_file() else None)
 
 
-def _emit(result: dict, config: dict, as_json: bool, out: str | None, plot: str | None) -> None:
+def _emit(result: dict, config: dict, as_json: bool, json_out: str | None, plot: str | None) -> None:
     """Record ``config`` in ``result``, save the JSON and the plot, print the JSON or the tables."""
     from chessmesa.analysis.plots import save_plot
     from chessmesa.analysis.report import summarise
     from chessmesa.analysis.results import json_ready, write_result
 
     result = json_ready({**result, "config": config})  # NaN -> null everywhere, not just in files
-    if out:
-        write_result(out, result)
+    if json_out:
+        write_result(json_out, result)
     if plot:
         save_plot(result, plot)
     if as_json:
@@ -105,7 +105,8 @@ def _emit(result: dict, config: dict, as_json: bool, out: str | None, plot: str 
 _output_options = [
     click.option("--seed", type=int, default=0, show_default=True),
     click.option("--json", "as_json", is_flag=True, help="Print JSON."),
-    click.option("--out", type=click.Path(dir_okay=False), help="Write the JSON result here."),
+    renamed_option("--json-out", old="--out", type=click.Path(dir_okay=False), metavar="FILE",
+                   help="Write the JSON result to FILE."),
     click.option("--plot", type=click.Path(dir_okay=False), help="Save the plot here (.png, .svg, .pdf)."),
 ]
 
@@ -117,7 +118,8 @@ def _tournament_options(games_per_pair: int) -> list:
         click.option("--tc", default="spec", show_default=True, help="Time control (as for match)."),
         click.option("--openings", type=click.Path(dir_okay=False),
                      help="Openings file (default: the shipped noob_2moves.epd)."),
-        click.option("--concurrency", type=click.IntRange(1), default=1, show_default=True),
+        renamed_option("--workers", old="--concurrency", type=click.IntRange(1), default=1, show_default=True,
+                       help="Games played in parallel (worker processes)."),
         click.option("--max-moves", type=click.IntRange(1), default=DEFAULT_MAX_MOVES, show_default=True,
                      help="Adjudicate a draw after this many moves."),
     ]
@@ -137,20 +139,20 @@ def analyze() -> None:
 
 
 @analyze.command()
-@click.option("--student", "spec", required=True,
-              help="Engine spec, e.g. policy:ckpt=runs/a or mcts:sims=64.")
+@renamed_option("--engine", "spec", old="--student", required=True,
+                help="Engine spec, e.g. policy:ckpt=runs/a or mcts:sims=64.")
 @click.option("--data", required=True, help="Dataset folder (chessmesa generate).")
 @click.option("--budgets", help="Only these label budgets (default: all of the dataset's).")
 @click.option("--limit", type=click.IntRange(1), help="A seeded sample of N positions.")
 @_split_option
 @_with(_output_options)
-def agreement(spec, data, budgets, limit, split, seed, as_json, out, plot):
+def agreement(spec, data, budgets, limit, split, seed, as_json, json_out, plot):
     """Agreement of a student with the dataset's independent reference search (by stratum, with
     game-level intervals) and with the searcher's labels at every budget.
 
     \b
-    chessmesa analyze agreement --student policy:ckpt=runs/small --data data/labels --plot agreement.png
-    chessmesa analyze agreement --student mcts:sims=64 --data data/labels --json
+    chessmesa analyze agreement --engine policy:ckpt=runs/small --data data/labels --plot agreement.png
+    chessmesa analyze agreement --engine mcts:sims=64 --data data/labels --json
     """
     from chessmesa.analysis.agreement import run_agreement
 
@@ -160,11 +162,11 @@ def agreement(spec, data, budgets, limit, split, seed, as_json, out, plot):
         result = run_agreement(spec, labels, seed, advance)
     _emit(result, {"student": spec, "data": data, "budgets": labels.budgets, "limit": limit,
                    "split": labels.split["split"], "seed": seed, "dataset_config": labels.manifest.get("config")},
-          as_json, out, plot)
+          as_json, json_out, plot)
 
 
 @analyze.command()
-@click.option("--student", "spec", required=True, help="Engine spec of the student.")
+@renamed_option("--engine", "spec", old="--student", required=True, help="Engine spec of the student.")
 @click.option("--data", required=True, help="Dataset folder: the searcher's curve and top-budget labels.")
 @click.option("--metric", type=click.Choice(["top1_tied", "top1_strict", "top3", "q_regret"]),
               default="top1_tied", show_default=True, help="The agreement measure (against the reference).")
@@ -173,28 +175,28 @@ def agreement(spec, data, budgets, limit, split, seed, as_json, out, plot):
 @click.option("--limit", type=click.IntRange(1), help="A seeded sample of N positions.")
 @_split_option
 @click.option("--elo", is_flag=True, help="Also the Elo-equivalent budget, from a tournament.")
-@click.option("--elo-budgets", default="1,4,16,64,256,1024,4096", show_default=True,
-              help="MCTS budgets of the Elo ladder.")
+@renamed_option("--ladder-sims", old="--elo-budgets", default="1,4,16,64,256,1024,4096", show_default=True,
+                help="Simulations per move of each mcts player of the Elo ladder.")
 @click.option("--gauntlet", is_flag=True, help="The student plays each MCTS only (no round robin).")
 @_with(_tournament_options(4))
 @_with(_output_options)
-def equivalence(spec, data, metric, stratum, limit, split, elo, elo_budgets, gauntlet, games_per_pair, tc, openings,
-                concurrency, max_moves, seed, as_json, out, plot):
+def equivalence(spec, data, metric, stratum, limit, split, elo, ladder_sims, gauntlet, games_per_pair, tc, openings,
+                workers, max_moves, seed, as_json, json_out, plot):
     """The MCTS budget a student is worth: by agreement and (--elo) by playing strength.
 
     \b
-    chessmesa analyze equivalence --student policy:ckpt=runs/small --data data/labels
-    chessmesa analyze equivalence --student policy:ckpt=runs/small --data data/labels --elo --games-per-pair 4
+    chessmesa analyze equivalence --engine policy:ckpt=runs/small --data data/labels
+    chessmesa analyze equivalence --engine policy:ckpt=runs/small --data data/labels --elo --games-per-pair 4
     """
     from chessmesa.analysis.equivalence import elo_equivalence, pairings, search_equivalence
 
     _check_spec(spec)
-    ladder = _int_list(elo_budgets, "--elo-budgets")
+    ladder = _int_list(ladder_sims, "--ladder-sims")
     openings = _openings(openings) if elo else openings
     if elo and games_per_pair < 1:
         raise BadInput("--games-per-pair must be at least 1 with --elo")
     if elo and len(set(ladder)) < 2:
-        raise BadInput(f"--elo-budgets {elo_budgets}: the Elo ladder needs two budgets at least")
+        raise BadInput(f"--ladder-sims {ladder_sims}: the Elo ladder needs two players at least")
     labels = _labels(data, None, limit, seed, split, [spec])
     if elo:
         _check_tc(tc)
@@ -205,14 +207,14 @@ def equivalence(spec, data, metric, stratum, limit, split, elo, elo_budgets, gau
         total = pairings(len(set(ladder)) + 1, gauntlet) * games_per_pair
         with progress_bar("games", total, enabled=not as_json) as advance:
             elo_result = elo_equivalence(spec, ladder, games_per_pair, gauntlet, tc, openings,
-                                         concurrency, max_moves, seed, advance)
+                                         workers, max_moves, seed, advance)
     result = {"analysis": "equivalence", "student": search["student"], "search": search, "elo": elo_result}
     _emit(result, {"student": spec, "data": data, "metric": metric, "stratum": stratum, "limit": limit,
                    "split": labels.split["split"], "seed": seed,
                    "dataset_config": labels.manifest.get("config"), "elo": elo,
                    "elo_budgets": list(ladder), "games_per_pair": games_per_pair, "gauntlet": gauntlet,
                    "tc": tc, "openings": openings, "max_moves": max_moves},
-          as_json, out, plot)
+          as_json, json_out, plot)
 
 
 @analyze.command()
@@ -221,7 +223,7 @@ def equivalence(spec, data, metric, stratum, limit, split, elo, elo_budgets, gau
               help="Lichess puzzles CSV (FEN,Moves,Rating).")
 @click.option("--limit", type=click.IntRange(1), help="A seeded, rating-stratified subset of N puzzles.")
 @_with(_output_options)
-def puzzles(spec, puzzle_file, limit, seed, as_json, out, plot):
+def puzzles(spec, puzzle_file, limit, seed, as_json, json_out, plot):
     """First-move and full-line puzzle accuracy by 200-point rating band.
 
     \b
@@ -243,7 +245,7 @@ def puzzles(spec, puzzle_file, limit, seed, as_json, out, plot):
         player.close()
     result = {"analysis": "puzzles", "engine": player.name, **report}
     _emit(result, {"engine": spec, "puzzles": puzzle_file, "limit": limit, "seed": seed},
-          as_json, out, plot)
+          as_json, json_out, plot)
 
 
 @analyze.command()
@@ -254,8 +256,8 @@ def puzzles(spec, puzzle_file, limit, seed, as_json, out, plot):
               help="Elo from a saved 'chessmesa tournament --json' instead of playing.")
 @_with(_tournament_options(2))
 @_with(_output_options)
-def frontier(sweep_dir, test_sims, ratings, games_per_pair, tc, openings, concurrency, max_moves,
-             seed, as_json, out, plot):
+def frontier(sweep_dir, test_sims, ratings, games_per_pair, tc, openings, workers, max_moves,
+             seed, as_json, json_out, plot):
     """Agreement with the common reference and Elo against compute (training and label search),
     the compute-efficient frontier, and the train/test compute exchange rate.
 
@@ -288,7 +290,7 @@ def frontier(sweep_dir, test_sims, ratings, games_per_pair, tc, openings, concur
     result = {"analysis": "frontier", "sweep": sweep_dir, **build_frontier(runs, elo, sims)}
     _emit(result, {"sweep": sweep_dir, "test_sims": list(sims), "ratings": ratings,
                    "games_per_pair": games_per_pair, "tc": tc, "openings": openings, "seed": seed},
-          as_json, out, plot)
+          as_json, json_out, plot)
 
 
 def _saved_ratings(path: str) -> dict[str, float]:
@@ -303,18 +305,18 @@ def _saved_ratings(path: str) -> dict[str, float]:
 
 
 @analyze.command()
-@click.option("--student", "checkpoints", required=True, multiple=True,
-              help="Checkpoint or run folder (repeat for several students).")
+@renamed_option("--run", "checkpoints", old="--student", required=True, multiple=True,
+                help="Run folder or checkpoint of a student (repeat for several).")
 @click.option("--data", required=True, help="Dataset folder: the positions and the searcher's PVs.")
 @click.option("--limit", type=click.IntRange(8), default=1000, show_default=True,
               help="A seeded sample of N positions.")
 @_split_option
 @_with(_output_options)
-def probes(checkpoints, data, limit, split, seed, as_json, out, plot):
+def probes(checkpoints, data, limit, split, seed, as_json, json_out, plot):
     """Linear probes of each layer for concepts and look-ahead, with a random-init control.
 
     \b
-    chessmesa analyze probes --student runs/small --data data/labels --plot probes.png
+    chessmesa analyze probes --run runs/small --data data/labels --plot probes.png
     """
     from chessmesa.analysis.probes import run_probes
 
@@ -330,7 +332,7 @@ def probes(checkpoints, data, limit, split, seed, as_json, out, plot):
     result["split"] = labels.split
     _emit(result, {"students": list(checkpoints), "data": data, "limit": limit, "split": labels.split["split"], "seed": seed,
                    "dataset_config": labels.manifest.get("config")},
-          as_json, out, plot)
+          as_json, json_out, plot)
 
 
 @main.command()
@@ -343,7 +345,7 @@ def report(folder, out_dir, title, as_json):
     """One self-contained HTML report and a Markdown summary of the JSON results in FOLDER.
 
     \b
-    chessmesa analyze agreement --student ... --data ... --out results/agreement.json
+    chessmesa analyze agreement --engine ... --data ... --json-out results/agreement.json
     chessmesa report results
     """
     from chessmesa.analysis.report import write_report

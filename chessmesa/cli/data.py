@@ -52,7 +52,7 @@ _CONFIG_OPTIONS = ("positions", "budgets", "sources", "seed", "engine", "skip_pl
 @click.option("--temperature-plies", type=click.IntRange(0), default=30, show_default=True,
               help="... for this many plies, then the best move.")
 @click.option("--play-sims", type=click.IntRange(1),
-              help="Self-play moves from a search of this budget [default: the label search at the "
+              help="Simulations of the self-play move search [default: the label search at the "
                    "largest budget].")
 @click.option("--play-noise", is_flag=True, help="Dirichlet root noise on the self-play move search.")
 @click.option("--label-noise", is_flag=True, help="Dirichlet root noise on the label search too.")

@@ -6,7 +6,7 @@ import click
 from rich.console import Console
 
 from chessmesa.cli import main
-from chessmesa.cli.support import BadInput, console, format_interval, print_json, progress_bar
+from chessmesa.cli.support import BadInput, console, format_interval, print_json, progress_bar, renamed_option
 
 
 def generations_table(summary: dict):
@@ -37,8 +37,9 @@ def generations_table(summary: dict):
               help="Folder of the run; an interrupted run resumes from it.")
 @click.option("--generations", type=click.IntRange(1), required=True, help="Students to train (0 .. G-1).")
 @click.option("--positions", type=click.IntRange(1), required=True, help="Self-play positions per generation.")
-@click.option("--budget", type=click.IntRange(1), required=True,
-              help="Simulations of the label search, and of the students with search in the matches.")
+@renamed_option("--sims", "budget", old="--budget", type=click.IntRange(1), required=True,
+                help="Simulations per move of every search: the label search, and the students with "
+                     "search in the matches.")
 @click.option("--model", default="tiny", show_default=True, help="Student size (see chessmesa train).")
 @click.option("--steps", type=click.IntRange(1), help="Training steps per generation.")
 @click.option("--epochs", type=click.FloatRange(0, min_open=True),
@@ -57,7 +58,7 @@ def generations_table(summary: dict):
                    "(0: the student's own value, AlphaZero's loop; 1: its priors with the static value).")
 @click.option("--init", type=click.Path(exists=True), help="A student (run folder or model file) whose search labels "
                                                "generation 0 instead of the static mcts.")
-@click.option("--workers", type=click.IntRange(1), help="Processes (default: all cores).")
+@click.option("--workers", type=click.IntRange(1), help="Worker processes (default: all cores).")
 @click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="Where the labelling runs (as for generate).")
 @click.option("--ray-address", help="Ray cluster to join (default: start a local Ray).")
@@ -71,8 +72,8 @@ def iterate(out, generations, positions, budget, model, steps, epochs, target, w
     predecessor and against the static mcts at the same simulations.
 
     \b
-    chessmesa iterate --out iter --generations 3 --positions 20000 --budget 64 --steps 600
-    chessmesa iterate --out iter --generations 3 --positions 20000 --budget 64 --steps 600  # resumes
+    chessmesa iterate --out iter --generations 3 --positions 20000 --sims 64 --steps 600
+    chessmesa iterate --out iter --generations 3 --positions 20000 --sims 64 --steps 600  # resumes
     """
     from chessmesa.iteration import IterateConfig, Iteration
 

@@ -7,7 +7,7 @@ import sys
 import click
 
 from chessmesa.cli import main
-from chessmesa.cli.support import BadInput, console, make_cli_player, print_json, progress_bar
+from chessmesa.cli.support import BadInput, console, make_cli_player, print_json, progress_bar, renamed_option
 from chessmesa.play.game import DEFAULT_MAX_MOVES
 
 
@@ -35,8 +35,8 @@ _match_options = [
                       "movetime=MS, nodes=N, or spec (each engine's own budget, e.g. mcts:sims=400)."),
     click.option("--openings", type=click.Path(dir_okay=False),
                  help="EPD/FEN or PGN openings, each played twice with colours swapped."),
-    click.option("--concurrency", type=click.IntRange(1), default=1, show_default=True,
-                 help="Games played in parallel (worker processes)."),
+    renamed_option("--workers", old="--concurrency", type=click.IntRange(1), default=1, show_default=True,
+                   help="Games played in parallel (worker processes)."),
     _claim_draws_option,
     click.option("--max-moves", type=click.IntRange(1), default=DEFAULT_MAX_MOVES, show_default=True,
                  help="Adjudicate a draw after this many moves."),
@@ -101,12 +101,12 @@ def _parse_sprt(text: str | None):
               help="Games to play: an even number, each opening played twice with colours swapped.")
 @click.option("--sprt", help="Stop early by a pentanomial SPRT: 'elo0=0 elo1=10 alpha=0.05 beta=0.05'.")
 @match_options
-def match(spec_a, spec_b, games, sprt, tc, openings, concurrency, claim_draws, max_moves, resign_cp,
+def match(spec_a, spec_b, games, sprt, tc, openings, workers, claim_draws, max_moves, resign_cp,
           draw_cp, pgn_out, seed, as_json):
     """Play SPEC_A against SPEC_B and report W/D/L, pentanomial pairs, Elo with a 95% interval.
 
     \b
-    chessmesa match mcts:sims=400 random --games 20 --concurrency 2
+    chessmesa match mcts:sims=400 random --games 20 --workers 2
     chessmesa match mcts:sims=800 sf1 --games 100 --openings data/openings/noob_2moves.epd --sprt "elo0=0 elo1=50"
     """
     from chessmesa.analysis.elo import sprt as run_sprt
@@ -123,7 +123,7 @@ def match(spec_a, spec_b, games, sprt, tc, openings, concurrency, claim_draws, m
 
     with _games_progress(games, not as_json) as advance:
         result = run_match(spec_a, spec_b, games, openings=openings, tc=tc,
-                           concurrency=concurrency,
+                           concurrency=workers,
                            adjudication=_adjudication(claim_draws, max_moves, resign_cp, draw_cp),
                            seed=seed, pgn_out=pgn_out, progress=lambda game, _: advance(),
                            should_stop=decided)
@@ -149,14 +149,14 @@ def match(spec_a, spec_b, games, sprt, tc, openings, concurrency, claim_draws, m
               help="Add Stockfish limited to these Elo levels (UCI_Elo, 1350..2850), e.g. 1350,1600, "
                    "and rate every player on that scale (and against random, when it plays).")
 @match_options
-def tournament(specs, games_per_pair, gauntlet, anchor, anchor_elo, stockfish_levels, tc, openings, concurrency,
+def tournament(specs, games_per_pair, gauntlet, anchor, anchor_elo, stockfish_levels, tc, openings, workers,
                claim_draws, max_moves, resign_cp, draw_cp, pgn_out, seed, as_json):
     """Round robin (or gauntlet) with Bradley-Terry ratings and bootstrap 95% intervals.
 
     \b
-    chessmesa tournament random greedy mcts:sims=100 mcts:sims=400 --games-per-pair 10 --concurrency 2
+    chessmesa tournament random greedy mcts:sims=100 mcts:sims=400 --games-per-pair 10 --workers 2
     chessmesa tournament random mcts:sims=1 mcts:sims=1024 --stockfish-elo 1350,1600 --games-per-pair 20 \\
-        --concurrency 2      # every player on Stockfish's Elo scale, and against random
+        --workers 2      # every player on Stockfish's Elo scale, and against random
     """
     from chessmesa.analysis.tournament import parse_stockfish_levels, rating_scales, stockfish_anchor
     from chessmesa.play.match import run_gauntlet, run_round_robin
@@ -178,7 +178,7 @@ def tournament(specs, games_per_pair, gauntlet, anchor, anchor_elo, stockfish_le
     pairings = len(specs) - 1 if gauntlet else len(specs) * (len(specs) - 1) // 2
     with _games_progress(pairings * games_per_pair, not as_json) as advance:
         result = runner(list(specs), games_per_pair, openings=openings, tc=tc,
-                        concurrency=concurrency,
+                        concurrency=workers,
                         adjudication=_adjudication(claim_draws, max_moves, resign_cp, draw_cp),
                         seed=seed,
                         pgn_out=pgn_out, progress=lambda game, _: advance())
@@ -196,10 +196,36 @@ def tournament(specs, games_per_pair, gauntlet, anchor, anchor_elo, stockfish_le
     console.print(ratings_table(scales))
 
 
-@main.command()
+class _UciCommand(click.Command):
+    """``uci``'s help ends with the UCI options the default engine serves, read from the player."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from chessmesa.play.uci_server import option_line, served_options
+
+        super().format_epilog(ctx, formatter)
+        spec = next(param.default for param in self.params if param.name == "spec")
+        player = make_cli_player(spec)
+        try:
+            lines = [option_line(option) for option in served_options(player)]
+        finally:
+            player.close()
+        with formatter.section(f"UCI options of --engine {spec} (set with: setoption name NAME value VALUE)"):
+            for line in lines:
+                formatter.write_text(line)
+
+
+@main.command(cls=_UciCommand)
 @click.option("--engine", "spec", default="mcts", show_default=True, help="Engine spec.")
 def uci(spec):
-    """Speak UCI on stdin/stdout (for any chess GUI, or python-chess's SimpleEngine)."""
+    """Speak UCI on stdin/stdout (for any chess GUI, or python-chess's SimpleEngine).
+
+    In a GUI (Cute Chess, Arena, BanksiaGUI, ...), add an engine whose command is
+    "chessmesa uci --engine SPEC"; from a match runner:
+
+    \b
+    cutechess-cli -engine name=mesa cmd=chessmesa arg=uci arg=--engine arg=mcts:movetime=1000 \\
+        -engine cmd=/usr/games/stockfish -each proto=uci tc=40/60 -games 2
+    """
     from chessmesa.play.uci_server import serve
 
     player = make_cli_player(spec)
@@ -208,16 +234,33 @@ def uci(spec):
 
 @main.command()
 @click.option("--engine", "spec", default="mcts:sims=800", show_default=True, help="Engine spec.")
-@click.option("--color", type=click.Choice(["white", "black"]), default="white", show_default=True)
+@click.option("--color", type=click.Choice(["white", "black"]), default="white", show_default=True,
+              help="Your colour.")
+@click.option("--fen", default="startpos", show_default=True, help="The position to start from (a FEN).")
+@click.option("--tc", default="spec", show_default=True,
+              help="The engine's time control, as for match: its spec's budget (spec), movetime=MS, "
+                   "nodes=N, or a clock, SECONDS+INC or MOVES/SECONDS+INC, that only its moves spend.")
 @click.option("--pgn-out", type=click.Path(dir_okay=False), default="game.pgn", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @_claim_draws_option
-def play(spec, color, pgn_out, seed, claim_draws):
-    """Play against an engine in the terminal (SAN or UCI moves; undo, hint, resign, draw, help)."""
+def play(spec, color, fen, tc, pgn_out, seed, claim_draws):
+    """Play against an engine in the terminal (SAN or UCI moves; undo, hint, resign, draw, help).
+
+    \b
+    chessmesa play --engine mcts:sims=800 --color black
+    chessmesa play --engine mcts --tc 300+3 --fen "6k1/5ppp/8/8/8/8/5PPP/3R2K1 w - - 0 1"
+    """
     import chess
 
+    from chessmesa.cli.support import load_position
+    from chessmesa.play.game import TimeControl
     from chessmesa.play.terminal import play_in_terminal
 
+    board = load_position(fen).to_board()
+    try:
+        time_control = TimeControl.parse(tc)
+    except ValueError as error:
+        raise BadInput(f"--tc: {error}") from None
     player = make_cli_player(spec, seed)
     play_in_terminal(player, chess.WHITE if color == "white" else chess.BLACK, sys.stdin, console, pgn_out,
-              claim_draws=claim_draws)
+                     tc=time_control, board=board, claim_draws=claim_draws)

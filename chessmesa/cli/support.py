@@ -43,6 +43,53 @@ class FailureReportingGroup(click.Group):
             raise WorkFailed(f"{_one_line(error)} (traceback in {_save_traceback()})") from error
 
 
+class RenamedOption(click.Option):
+    """An option whose old names (``old_names``) still work for one release, hidden from
+    ``--help``: a value given under an old name goes to the same parameter, with a one-line note
+    on stderr naming the new one. Giving both names is refused (exit 2), except for a
+    ``multiple`` option, whose values are joined."""
+
+    def __init__(self, *args, old_names: tuple[str, ...] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.is_flag:
+            raise TypeError("RenamedOption takes options with a value, not flags")
+        self.old_names = old_names
+
+    def _old_dest(self, old_name: str) -> str:
+        """The parser's slot for a value given under ``old_name``: apart from the new name's, so
+        that :meth:`consume_value` knows which name was used."""
+        return f"{self.name} as {old_name}"
+
+    def add_to_parser(self, parser, ctx: click.Context) -> None:
+        super().add_to_parser(parser, ctx)
+        for old_name in self.old_names:
+            parser.add_option(obj=self, opts=[old_name], dest=self._old_dest(old_name),
+                              action="append" if self.multiple else "store", nargs=self.nargs)
+
+    def consume_value(self, ctx: click.Context, opts):
+        new_name = self.opts[0]
+        for old_name in self.old_names:
+            if self._old_dest(old_name) not in opts:
+                continue
+            value = opts[self._old_dest(old_name)]
+            if self.name in opts and not self.multiple:
+                raise click.BadOptionUsage(new_name,
+                                           f"{old_name} is the old name of {new_name}: give one of them")
+            click.echo(f"note: {old_name} is deprecated; use {new_name}", err=True)
+            opts = {**opts, self.name: [*opts.get(self.name, []), *value] if self.multiple else value}
+        return super().consume_value(ctx, opts)
+
+
+def renamed_option(*param_decls: str, old: str | tuple[str, ...], **attrs):
+    """``click.option(*param_decls, **attrs)`` that also accepts the ``old`` name(s) of the option,
+    hidden from ``--help`` (see :class:`RenamedOption`)::
+
+        @renamed_option("--workers", old="--concurrency", type=click.IntRange(1), default=1)
+    """
+    return click.option(*param_decls, cls=RenamedOption, old_names=(old,) if isinstance(old, str) else old,
+                        **attrs)
+
+
 def _one_line(error: Exception) -> str:
     """``Type: message``, the message's first line only."""
     message = str(error).strip().splitlines()

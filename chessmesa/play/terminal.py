@@ -16,6 +16,7 @@ stream, so a game can be scripted::
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import TextIO
 
@@ -24,8 +25,8 @@ import chess.pgn
 from rich.console import Console
 from rich.text import Text
 
-from chessmesa.play.game import pgn_game
 from chessmesa.play.base import Limit, Player
+from chessmesa.play.game import TimeControl, _Clocks, pgn_game
 
 COMMANDS = {
     "undo": "take back your last move (and the engine's reply)",
@@ -50,22 +51,25 @@ def play_in_terminal(
     input_stream: TextIO,
     console: Console,
     pgn_path: str | Path | None,
-    limit: Limit = Limit(),
+    tc: TimeControl = TimeControl(),
     board: chess.Board | None = None,
     human_name: str = "You",
     claim_draws: bool = True,
 ) -> chess.pgn.Game:
     """Play one game, the person on ``human_color``; return it and save it to ``pgn_path``.
 
-    The engine moves within ``limit`` (by default its spec's own budget). The game ends with the
-    rules, a resignation, an accepted or claimed draw, ``quit`` or the end of the input (both
-    unfinished, result ``*``). With ``claim_draws`` a draw is claimed as soon as the rules allow
-    one (threefold repetition, fifty moves); without, the game goes on until the person claims it
-    with ``draw`` or it ends by itself (fivefold repetition, 75 moves).
+    The game starts from ``board`` (the initial position by default). The engine moves within
+    ``tc``, as in a match: its spec's own budget (``spec``, the default), ``movetime=MS`` or
+    ``nodes=N`` per move, or a clock (``SECONDS+INC``, ``MOVES/SECONDS+INC``) that only the
+    engine's moves spend; the engine loses on time when a move overruns its clock. The game ends
+    with the rules, a resignation, an accepted or claimed draw, ``quit`` or the end of the input
+    (both unfinished, result ``*``). With ``claim_draws`` a draw is claimed as soon as the rules
+    allow one (threefold repetition, fifty moves); without, the game goes on until the person
+    claims it with ``draw`` or it ends by itself (fivefold repetition, 75 moves).
     """
     board = chess.Board() if board is None else board
     player.new_game()
-    result, termination = _play(player, human_color, board, input_stream, console, limit, claim_draws)
+    result, termination = _play(player, human_color, board, input_stream, console, tc, claim_draws)
     console.print(render_board(board, human_color))
     console.print(f"[bold]Game over: {result}[/] ({termination})")
     white, black = (human_name, player.name) if human_color == chess.WHITE else (player.name, human_name)
@@ -78,16 +82,27 @@ def play_in_terminal(
 
 
 def _play(
-    player: Player, human: chess.Color, board: chess.Board, input_stream: TextIO, console: Console, limit: Limit,
-    claim_draws: bool,
+    player: Player, human: chess.Color, board: chess.Board, input_stream: TextIO, console: Console,
+    tc: TimeControl, claim_draws: bool,
 ) -> tuple[str, str]:
     """The game loop; returns (PGN result, PGN termination)."""
-    loss = "0-1" if human == chess.WHITE else "1-0"
+    loss, win = ("0-1", "1-0") if human == chess.WHITE else ("1-0", "0-1")
+    clocks = _Clocks(tc) if tc.is_clock else None  # the person's side of it is never spent
+
+    def limit() -> Limit:
+        """The engine's limit for its next search: its clock, or the per-move limit."""
+        return clocks.limit(not human) if clocks is not None else tc.limit_for_move()
+
     console.print("Type a move (e4, Nf3, g1f3) or a command: " + ", ".join(COMMANDS))
     while (outcome := board.outcome(claim_draw=claim_draws)) is None:
         if board.turn != human:
-            choice = player.choose(board.copy(), limit)
-            console.print(f"{player.name} plays [bold]{board.san(choice.move)}[/]")
+            started = time.perf_counter()
+            choice = player.choose(board.copy(), limit())
+            if clocks is not None and not clocks.spend(not human, time.perf_counter() - started):
+                console.print(f"{player.name} ran out of time.")
+                return ("1/2-1/2" if board.has_insufficient_material(human) else win), "time forfeit"
+            console.print(f"{player.name} plays [bold]{board.san(choice.move)}[/]" + (
+                f" ({clocks.remaining_ms[not human] / 1000:.1f} s left)" if clocks is not None else ""))
             board.push(choice.move)
             continue
         console.print(render_board(board, human))
@@ -104,7 +119,7 @@ def _play(
             console.print(f"You claim a draw ({claim.termination.name.lower().replace('_', ' ')}).")
             return "1/2-1/2", "normal"
         if text == "draw":
-            choice = player.choose(board.copy(), limit)
+            choice = player.choose(board.copy(), limit())
             if choice.score_cp is not None and abs(choice.score_cp) <= DRAW_ACCEPT_CP:
                 console.print(f"{player.name} accepts the draw.")
                 return "1/2-1/2", "normal"
@@ -112,7 +127,7 @@ def _play(
         elif text == "undo":
             _undo(board, console)
         elif text == "hint":
-            console.print(f"Hint: {board.san(player.choose(board.copy(), limit).move)}")
+            console.print(f"Hint: {board.san(player.choose(board.copy(), limit()).move)}")
         elif text == "help":
             console.print("\n".join(f"  {name:7} {meaning}" for name, meaning in COMMANDS.items()))
         elif text:

@@ -136,17 +136,14 @@ class _Session:
         return self._player
 
     def _options(self) -> dict[str, UciOption]:
-        """The player's options and the standard ones it does not define, by lower-case name."""
-        own = getattr(self.player, "uci_options", lambda: [])()
-        options = {option.name.lower(): option for option in STANDARD_OPTIONS}
-        options.update({option.name.lower(): option for option in own})
-        return options
+        """:func:`served_options` by lower-case name."""
+        return {option.name.lower(): option for option in served_options(self.player)}
 
     def _uci(self, args: list[str]) -> None:
         self._send(f"id name chessmesa {__version__} ({self.player.name})")
         self._send("id author the chessmesa authors")
         for option in self._options().values():
-            self._send(_option_line(option))
+            self._send(option_line(option))
         self._send("uciok")
 
     def _isready(self, args: list[str]) -> None:
@@ -370,7 +367,16 @@ def _board_from_fen(fen: str) -> chess.Board:
         raise UciError(str(error)) from None
 
 
-def _option_line(option: UciOption) -> str:
+def served_options(player: Player) -> list[UciOption]:
+    """The UCI options served for ``player``: the standard ones (:data:`STANDARD_OPTIONS`), each
+    replaced by the player's own of that name, then the player's others."""
+    options = {option.name.lower(): option for option in STANDARD_OPTIONS}
+    options.update({option.name.lower(): option for option in getattr(player, "uci_options", lambda: [])()})
+    return list(options.values())
+
+
+def option_line(option: UciOption) -> str:
+    """The ``option name ... type ...`` line that announces ``option`` to a GUI."""
     line = f"option name {option.name} type {option.type}"
     default = str(option.default).lower() if isinstance(option.default, bool) else option.default
     line += f" default {default if default != '' else '<empty>'}"
