@@ -66,6 +66,8 @@ class DemoConfig:
     holdout: float = 0.1
     stockfish_elos: tuple[int, ...] = ()  # external anchors (UCI_Elo levels), where Stockfish is installed
     duel_games: int = 0  # games of each student against the anchor alone (0: no duels)
+    clock_limits: tuple[float, ...] = ()  # ms per move at which the students meet mcts (analyze clock)
+    clock_games: int = 0  # games of each pairing of the clock stage (0: no clock stage)
     seed: int = 0
 
     @property
@@ -79,17 +81,18 @@ MODES = {
     # CI's guard that the first command a newcomer runs still works: a minute or two
     "smoke": DemoConfig(positions=300, budgets=(1, 4, 16, 64), teacher_budgets=(1, 16, 64),
                         models=("tiny",), steps=40, puzzles=40, tournament_budgets=(1, 16),
-                        games_per_pair=2, reference=128, holdout=0.3, duel_games=4),
+                        games_per_pair=2, reference=128, holdout=0.3, duel_games=4, clock_limits=(1, 3),
+                        clock_games=2),
     # under 10 minutes on 2 cores (8.5 measured: README)
     "quick": DemoConfig(positions=50000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
                         models=("tiny",), steps=600, puzzles=300,
                         tournament_budgets=(1, 4, 16, 64, 256, 1024), games_per_pair=4, stockfish_elos=(1350,),
-                        duel_games=60),
+                        duel_games=60, clock_limits=(0.3, 1, 3), clock_games=8),
     # under an hour on 2 cores (measured: README); about 2 passes over the training positions
     "full": DemoConfig(positions=200000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
                        models=("tiny", "small"), steps=1400, puzzles=1000,
                        tournament_budgets=(1, 4, 16, 64, 256, 1024), games_per_pair=6, stockfish_elos=(1350,),
-                       duel_games=200),
+                       duel_games=200, clock_limits=(0.3, 1, 3, 10, 30), clock_games=16),
 }
 
 
@@ -147,7 +150,8 @@ class Experiment:
     def run(self) -> dict:
         self.check_config()
         start = time.perf_counter()
-        for stage in (self.generate, self.train, self.agreement, self.puzzles, self.tournament, self.duels):
+        for stage in (self.generate, self.train, self.agreement, self.puzzles, self.tournament, self.duels,
+                      self.clock):
             stage()
         summary = self.summarise(time.perf_counter() - start)
         self.report()
@@ -174,7 +178,7 @@ class Experiment:
                                 sources=(SourceSpec.parse(f"selfplay:{OPENINGS}"),),
                                 seed=self.config.seed, holdout=self.config.holdout,
                                 reference=self.config.reference)
-        self.log(f"[1/7] data: {config.positions} self-play positions labelled at budgets "
+        self.log(f"[1/8] data: {config.positions} self-play positions labelled at budgets "
                  f"{', '.join(map(str, config.budgets))}; {config.holdout:.0%} of the games held out "
                  f"and labelled by a {config.reference}-simulation reference search")
         with self.progress("positions", config.positions) as advance:
@@ -191,7 +195,7 @@ class Experiment:
         from chessmesa.nn.parallel import train_runs
         from chessmesa.nn.train import TrainConfig, is_finished
 
-        self.log(f"[2/7] students: {', '.join(student_name(*s) for s in self.students)}, "
+        self.log(f"[2/8] students: {', '.join(student_name(*s) for s in self.students)}, "
                  f"{self.config.steps} steps each, on the {self.config.target} target unless named")
         jobs = [(TrainConfig(data=str(self.data_dir), teacher_budget=teacher_budget, model=model,
                              steps=self.config.steps, target=target or self.config.target,
@@ -225,7 +229,7 @@ class Experiment:
         from chessmesa.analysis.students import student_answers
 
         labels = None
-        self.log("[3/7] agreement with the reference on held-out games, search-equivalent budgets")
+        self.log("[3/8] agreement with the reference on held-out games, search-equivalent budgets")
         for student in self.students:
             name = student_name(*student)
             agreement_path = self.results / f"agreement-{name}.json"
@@ -250,7 +254,7 @@ class Experiment:
         from chessmesa.analysis.results import write_result
         from chessmesa.play.players import make_player
 
-        self.log(f"[4/7] puzzles: {self.config.puzzles} Lichess puzzles, stratified by rating")
+        self.log(f"[4/8] puzzles: {self.config.puzzles} Lichess puzzles, stratified by rating")
         subset = None
         players = [(student_name(*s), self.student_spec(*s)) for s in self.students]
         players += [(f"mcts-{b}", f"mcts:sims={b}") for b in self.config.tournament_budgets]
@@ -281,7 +285,7 @@ class Experiment:
             mcts_spec(b) for b in self.config.tournament_budgets] + stockfish
         pairs = len(specs) * (len(specs) - 1) // 2
         games = pairs * self.config.games_per_pair
-        self.log(f"[5/7] tournament: {len(specs)} players, {games} games")
+        self.log(f"[5/8] tournament: {len(specs)} players, {games} games")
         with self.progress("games", games) as advance:
             result = run_round_robin(specs, self.config.games_per_pair, openings=str(OPENINGS),
                                      tc="spec", concurrency=self.workers or default_workers(),
@@ -308,7 +312,7 @@ class Experiment:
         games = self.config.duel_games
         if path.exists() or not games:
             return
-        self.log(f"[6/7] duels: each student against {self.anchor}, {games} games")
+        self.log(f"[6/8] duels: each student against {self.anchor}, {games} games")
         duels = []
         for student in self.students:
             name = student_name(*student)
@@ -319,6 +323,27 @@ class Experiment:
                                    progress=lambda game, _: advance())
             duels.append({"student": name, **match_figures(match_stats(result).to_dict())})
         write_result(path, {"analysis": "duels", "opponent": self.anchor, "games": games, "duels": duels})
+
+    def clock(self) -> None:
+        """Strength against time per move (:mod:`chessmesa.analysis.clock`): every student alone at
+        its own speed, ``mcts`` at each of the clock limits, and Stockfish (its weakest level of
+        the tournament) at the limits of a millisecond and more, where installed."""
+        from chessmesa.analysis.clock import clock_config, run_clock
+        from chessmesa.analysis.results import write_result
+
+        path = self.results / "clock.json"
+        if path.exists() or not self.config.clock_games:
+            return
+        players = ["mcts"] + [self.student_spec(*s) for s in self.students]
+        if self._stockfish_anchors():  # the level without its movetime: the clock sets one
+            level = min(self.config.stockfish_elos)
+            players.append(f"stockfish:elo={level},name=sf-{level}")
+        config = clock_config(players, list(self.config.clock_limits), self.config.clock_games, str(OPENINGS),
+                              self.config.seed, DEFAULT_MAX_MOVES)
+        self.log(f"[7/8] clock: students against mcts at {', '.join(f'{x:g}' for x in self.config.clock_limits)} "
+                 f"ms a move, {self.config.clock_games} games a pairing")
+        summary = run_clock(config, self.out / "clock", self.workers or default_workers(), self.progress)
+        write_result(path, summary)
 
     def _stockfish_anchors(self) -> list[str]:
         """The Stockfish players of the tournament: one per level, where Stockfish is installed."""
@@ -338,6 +363,8 @@ class Experiment:
     def summarise(self, seconds: float) -> dict:
         tournament = self._read("tournament.json")
         duels = {duel["student"]: duel for duel in self._read_optional("duels.json").get("duels", [])}
+        clock = self._read_optional("clock.json")
+        break_even = {verdict["player"]: verdict for verdict in clock.get("break_even", [])}
         ratings = {row["name"]: row for row in tournament["players"]}
         students = []
         for teacher_budget, model, target in self.students:
@@ -360,6 +387,7 @@ class Experiment:
                 "elo_scales": _on_scales(tournament, name),
                 "against_random": _against(tournament["table"], name, RANDOM),
                 "duel": duels.get(name),
+                "clock": break_even.get(name),
             })
         first = self._read(f"equivalence-{student_name(*self.students[0])}.json")
         searcher = [{"sims": b, "elo": ratings.get(f"mcts-{b}", {}).get("rating"),
@@ -382,6 +410,7 @@ class Experiment:
                        for scale in tournament.get("scales", [])],
             "stockfish": [{"name": f"sf-{level}", "uci_elo": level, "elo_scales": _on_scales(tournament, f"sf-{level}")}
                           for level in self.config.stockfish_elos if f"sf-{level}" in ratings],
+            "clock": _clock_summary(clock) if clock else None,
             "machine": {"platform": platform.platform(), "processor": platform.processor(),
                         "cores": default_workers(), "python": platform.python_version()},
             "seconds": seconds,
@@ -393,7 +422,7 @@ class Experiment:
     def report(self) -> None:
         from chessmesa.analysis.report import write_report
 
-        self.log("[7/7] report")
+        self.log("[8/8] report")
         write_report(self.results, self.out, title="chessmesa: the time-limited grandmaster")
 
     def _read(self, name: str) -> dict:
@@ -403,6 +432,18 @@ class Experiment:
         """A result that a configuration may not make (``{}`` when absent)."""
         path = self.results / name
         return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _clock_summary(clock: dict) -> dict:
+    """What the summary keeps of the clock stage: each entrant's Elo and time per move, and the
+    break-even verdicts (in full in ``results/clock.json``)."""
+    entrants = [{"name": row["name"], "family": row["family"], "limit_ms": row["limit_ms"], "elo": row["elo"],
+                 "elo_ci": row["elo_ci"], "move_p50_ms": row["move_time"]["p50_ms"],
+                 "move_p99_ms": row["move_time"]["p99_ms"], "over_limit_share": row["move_time"]["over_limit_share"]}
+                for row in clock["entrants"]]
+    return {"anchor": clock["anchor"], "limits_ms": clock["config"]["limits_ms"],
+            "games_per_pair": clock["config"]["games_per_pair"], "entrants": entrants,
+            "break_even": clock["break_even"]}
 
 
 def _on_scales(tournament: dict, name: str) -> dict:

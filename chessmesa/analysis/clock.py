@@ -157,8 +157,9 @@ def break_even(player: int, reference: list[int], limits: list[float], ratings: 
                samples: np.ndarray, level: float = 0.95) -> dict:
     """A non-searching player's break-even limit against the reference (:func:`crossing`), with
     a percentile interval over the bootstrap ``samples``, where a replicate without a crossing
-    counts as below the shortest or beyond the longest limit; and its gap to the reference at
-    the shortest limit (its Elo minus the reference's there) with that gap's interval."""
+    counts as below the shortest or beyond the longest limit (an end of the interval there is
+    None); and its gap to the reference at the shortest limit (its Elo minus the reference's
+    there) with that gap's percentile interval."""
     status, limit = crossing(limits, ratings[reference], ratings[player])
     tail = 50.0 * (1.0 - level)
     placed = []
@@ -186,9 +187,10 @@ def break_even_sentence(verdict: dict) -> str:
     player = f"{verdict['player']} ({own:.3g} ms a move)" if own is not None else verdict["player"]
     reference = verdict["reference"]
     if verdict["status"] == "never":
-        gap, (low, high) = verdict["gap_at_shortest_elo"], verdict["gap_at_shortest_ci"]
-        return (f"{player} is weaker than {reference} at every limit tried: {gap:+.0f} Elo "
-                f"[{low:+.0f}, {high:+.0f}] at {verdict['shortest_ms']:g} ms a move")
+        low, high = (f"{x:+.0f}" if x is not None and math.isfinite(x) else "open"
+                     for x in verdict["gap_at_shortest_ci"])
+        return (f"{player} is weaker than {reference} at every limit tried: {verdict['gap_at_shortest_elo']:+.0f} Elo "
+                f"[{low}, {high}] at {verdict['shortest_ms']:g} ms a move")
     if verdict["status"] == "beyond":
         return f"{player} is stronger than {reference} at every limit tried, up to {verdict['longest_ms']:g} ms a move"
     low, high = verdict["limit_ci_ms"]
@@ -294,7 +296,10 @@ def summarise(players: list[Entrant], results: list[MatchResult], config: dict, 
     limits = [players[i].limit_ms for i in reference]
     verdicts = [{"player": entrant.name, "reference": players[anchor].family, "shortest_ms": limits[0],
                  "longest_ms": limits[-1], "own_move_ms": rows[i]["move_time"]["p50_ms"],
-                 **break_even(i, reference, limits, ratings, samples)}
+                 **break_even(i, reference, limits, ratings, samples),
+                 # the anchor is the reference at the shortest limit: the gap's interval is the
+                 # rating's, opened where a sweep sets no bound
+                 "gap_at_shortest_ci": intervals[i].tolist()}
                 for i, entrant in enumerate(players) if entrant.limit_ms is None]
     return {"analysis": "clock", "config": config, "anchor": players[anchor].name, "anchor_elo": 0.0,
             "reference": players[anchor].family, "entrants": rows, "break_even": verdicts,

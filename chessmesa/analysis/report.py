@@ -179,6 +179,26 @@ def _duels(result: dict) -> Section:
                    tables=[Table(["student", "W-D-L", "score", "Elo, 95% CI (pentanomial)"], rows)])
 
 
+def _clock(result: dict) -> Section:
+    """The entrants by limit with their measured time per move, then one line per break-even."""
+    from chessmesa.analysis.clock import break_even_sentence
+
+    def moved(times: dict) -> str:
+        if times["p50_ms"] is None:
+            return "-"
+        return f"{times['p50_ms']:.3g} / {times['p99_ms']:.3g} ms"
+
+    rows = [[row["name"], "own time" if row["limit_ms"] is None else f"{row['limit_ms']:g} ms",
+             _interval(row["elo"], row["elo_ci"], lambda value: _fixed(value, 0)), "-".join(map(str, row["wdl"])),
+             moved(row["move_time"]), "-" if row["move_time"]["over_limit_share"] is None
+             else _percent(row["move_time"]["over_limit_share"])]
+            for row in sorted(result["entrants"], key=lambda row: -(row["elo"] or 0))]
+    headers = ["player", "time per move", f"Elo ({result['anchor']} = 0), 95% CI", "W-D-L",
+               "measured p50 / p99", "moves over the limit"]
+    notes = " ".join(break_even_sentence(verdict) + "." for verdict in result["break_even"])
+    return Section("Strength against time per move", tables=[Table(headers, rows, notes)])
+
+
 def _elo(rating: dict) -> str:
     return _interval(rating.get("elo"), rating.get("elo_ci"), lambda value: _fixed(value, 0))
 
@@ -204,7 +224,7 @@ def _iteration(result: dict) -> Section:
 
 SUMMARIES = {"agreement": _agreement, "puzzles": _puzzles, "equivalence": _equivalence,
              "frontier": _frontier, "probes": _probes, "tournament": _tournament, "iteration": _iteration,
-             "duels": _duels}
+             "duels": _duels, "clock": _clock}
 
 
 def summarise(result: dict) -> Section:

@@ -79,13 +79,14 @@ def summary_table(summary: dict):
 @click.option("--smoke", is_flag=True, help="The smallest form (a minute or two; CI runs it).")
 @click.option("--full", is_flag=True, help="Under an hour on 2 cores (the default).")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--workers", type=click.IntRange(1), help="Processes (default: all cores).")
+@click.option("--workers", type=click.IntRange(1), help="Worker processes (default: all cores).")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json instead of the table.")
 def demo(out, quick, smoke, full, seed, workers, as_json):
     """The grandmaster experiment in miniature: self-play labels at budgets 1..1024 and an
     independent reference search on the held-out games, students distilled at several teacher
     budgets, agreement with game-level intervals, search-equivalent budgets, puzzles, a
-    tournament, and report.html + summary.json in --out.
+    tournament, duels, strength against time per move (the students against mcts at several
+    limits), and report.html + summary.json in --out.
 
     \b
     chessmesa demo --quick          # about 10 minutes on 2 cores
@@ -110,5 +111,10 @@ def demo(out, quick, smoke, full, seed, workers, as_json):
         print_json(summary)
         return
     console.print(summary_table(summary))
+    if summary.get("clock"):
+        from chessmesa.analysis.clock import break_even_sentence
+
+        for verdict in summary["clock"]["break_even"]:
+            console.print(f"clock: {break_even_sentence(verdict)}")
     console.print(f"report: {experiment.out / 'report.html'}   summary: {experiment.out / 'summary.json'}   "
                   f"figure: {experiment.out / 'headline.png'}   ({summary['seconds'] / 60:.1f} min)")

@@ -56,7 +56,7 @@ def generations_table(summary: dict):
 @click.option("--static-value", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Share of the static evaluator's value in each leaf of the students' searches "
                    "(0: the student's own value, AlphaZero's loop; 1: its priors with the static value).")
-@click.option("--init", type=click.Path(exists=True), help="A student (run folder or model file) whose search labels "
+@click.option("--init", type=click.Path(), help="A student (run folder or model file) whose search labels "
                                                "generation 0 instead of the static mcts.")
 @click.option("--workers", type=click.IntRange(1), help="Worker processes (default: all cores).")
 @click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True,
@@ -75,6 +75,7 @@ def iterate(out, generations, positions, budget, model, steps, epochs, target, w
     chessmesa iterate --out iter --generations 3 --positions 20000 --sims 64 --steps 600
     chessmesa iterate --out iter --generations 3 --positions 20000 --sims 64 --steps 600  # resumes
     """
+    from chessmesa.datasets import DatasetError
     from chessmesa.iteration import IterateConfig, Iteration
 
     if ray_address and backend != "ray":
@@ -91,7 +92,10 @@ def iterate(out, generations, positions, budget, model, steps, epochs, target, w
         run.check_config()
     except ValueError as error:  # a bad setting, or --out holds another iteration
         raise BadInput(str(error)) from None
-    summary = run.run()
+    try:
+        summary = run.run()
+    except DatasetError as error:  # a generation's data folder that --out holds from other settings
+        raise BadInput(str(error)) from None
     if as_json:
         print_json(summary)
         return

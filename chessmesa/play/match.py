@@ -162,7 +162,7 @@ def run_match(
     ``pgn_out`` receives every game as it finishes.
 
     >>> run_match("random:seed=1", "random:seed=2", games=2, tc="nodes=1").games[0].reason
-    'threefold repetition'
+    'stalemate'
     """
     stop = None if should_stop is None else lambda results: should_stop(results[0])
     return _run_pairings(
