@@ -18,6 +18,9 @@ and the PyTorch player choose, and where they differ, whether PyTorch scores the
 Medians and 99th percentiles of each move's wall time, the paths timed in alternating blocks of
 :data:`BLOCK` positions in one run, so a busy machine slows them alike. Writes ``bench/results/policy.json``.
 
+6. **as a search's leaves**: ``netmcts`` simulations per second with ``tiny`` on the fast path
+   (one leaf a batch), on PyTorch (batches of 1 and 16), and the static ``mcts`` beside them.
+
     python bench/policy.py [--positions 1000] [--models tiny,small]
 """
 
@@ -129,6 +132,27 @@ def measure(size: str, boards: list[chess.Board], folder: Path) -> dict:
             "moves_differ": differ, "differ_within_tie_tolerance": ties}
 
 
+def search_rates(folder: Path, boards: list[chess.Board], sims: int = 256) -> dict:
+    """Simulations per second of ``netmcts`` with the model in ``folder`` (the fast path at one
+    leaf a batch, PyTorch at 1 and at 16) and of the static ``mcts``, over the same positions."""
+    specs = {"netmcts, fast path, batch 1": f"netmcts:ckpt={folder},sims={sims}",
+             "netmcts, PyTorch, batch 1": f"netmcts:ckpt={folder},sims={sims},fast=false,batch=1",
+             "netmcts, PyTorch, batch 16": f"netmcts:ckpt={folder},sims={sims},fast=false,batch=16",
+             "mcts (static evaluator)": f"mcts:sims={sims}"}
+    rates = {}
+    for name, spec in specs.items():
+        player = make_player(spec)
+        player.choose(boards[0], Limit())
+        simulations, seconds = 0, 0.0
+        for board in boards:
+            player.new_game()
+            choice = player.choose(board, Limit())
+            simulations, seconds = simulations + choice.nodes, seconds + choice.seconds
+        rates[name] = simulations / seconds
+        player.close()
+    return rates
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--positions", type=int, default=1000)
@@ -139,11 +163,14 @@ def main() -> None:
     boards = game_boards(args.positions)
     peak = peak_flops()
     results = []
+    rates = {}
     with tempfile.TemporaryDirectory() as folder:
         for size in args.models.split(","):
-            results.append(measure(size, boards, Path(folder)))
+            results.append(measure(size, boards, Path(folder)))  # leaves that size's model in folder
+            if size == "tiny":
+                rates = search_rates(Path(folder), boards[::25])
     report = {"peak_flops_per_s": peak, "python": sys.version.split()[0], "torch": torch.__version__,
-              "models": results}
+              "models": results, "tiny_search_sims_per_s": rates}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2))
     print(f"float32 peak, one thread: {peak / 1e9:.0f} GFLOP/s; {args.positions} positions of the shipped games")
@@ -159,6 +186,11 @@ def main() -> None:
               f"{paths['pytorch']['median_us'] / paths['fast_in_game']['median_us']:.1f}x | "
               f"{paths['fast_in_game']['median_us'] / flop_us:.1f}x | {row['moves_differ']} "
               f"({row['differ_within_tie_tolerance']}) |")
+    if rates:
+        print("\n| tiny as the searcher's leaf evaluator | simulations/s | vs PyTorch batch 16 |")
+        print("|---|---|---|")
+        for name, rate in rates.items():
+            print(f"| {name} | {rate:,.0f} | {rate / rates['netmcts, PyTorch, batch 16']:.1f}x |")
 
 
 if __name__ == "__main__":

@@ -121,3 +121,21 @@ def test_the_follower_matches_a_fresh_conversion_at_every_ply():
         board.push_uci(uci)
         assert follower.position(board) == Position.from_board(board)
     assert follower.position(board).repetitions() == 2
+
+
+def test_netmcts_on_the_fast_path_searches_as_on_pytorch(tmp_path):
+    """The same leaves, the same priors and values to float32 rounding: at one leaf a batch both
+    searches make the same decisions, so the same visits, on all but rare near-ties."""
+    config = MODEL_SIZES["tiny"]
+    save_model(tmp_path / MODEL_FILE, trained_looking(config, seed=5), config)
+    fast = make_player(f"netmcts:ckpt={tmp_path},sims=48")
+    slow = make_player(f"netmcts:ckpt={tmp_path},sims=48,fast=false,batch=1")
+    assert fast.leaves is not fast.network and slow.leaves is slow.network
+    boards = game_boards(60)[::3]
+    same = 0
+    for board in boards:
+        fast.new_game(), slow.new_game()
+        a, b = fast.choose(board, Limit()), slow.choose(board, Limit())
+        same += a.move == b.move and a.pv == b.pv
+        assert abs(a.score_cp - b.score_cp) <= 2 or a.move != b.move
+    assert same >= len(boards) - 2

@@ -147,26 +147,35 @@ class PolicyPlayer:
 
 
 class NetMctsPlayer(MctsPlayer):
-    """The MCTS searcher with the network as leaf evaluator, ``batch`` leaves per forward pass."""
+    """The MCTS searcher with the network as leaf evaluator. A residual student on the CPU
+    evaluates its leaves on the fast path (:class:`chessmesa.nn.fast.FastEvaluator`), one at a
+    time by default (``batch=1``: the native search's own decisions); ``fast=false``, a
+    transformer or a GPU use PyTorch, ``batch`` leaves per forward pass (default
+    :data:`DEFAULT_BATCH`)."""
 
     def __init__(self, spec: EngineSpec, seed: int | None = None):
+        from chessmesa.nn.fast import FastEvaluator, fold_weights, supports
+
         self.network = load_spec_network(spec)
+        fast = spec.options.get("fast", True) and supports(self.network.config) and self.network.device.type == "cpu"
+        self.leaves = FastEvaluator(fold_weights(self.network.state(), self.network.config)) if fast else self.network
         super().__init__(spec, seed)
 
     def _searcher(self, options: dict) -> MCTS:
         params = params_from_options(options)
-        return MCTS(params, evaluator=network_evaluator(self.network, params, options.get("static_value", 0.0)),
-                    batch=options.get("batch", DEFAULT_BATCH), max_nodes=tree_nodes(options))
+        batch = options.get("batch", DEFAULT_BATCH if self.leaves is self.network else 1)
+        return MCTS(params, evaluator=network_evaluator(self.leaves, params, options.get("static_value", 0.0)),
+                    batch=batch, max_nodes=tree_nodes(options))
 
     def close(self) -> None:
         super().close()
-        self.network = None
+        self.network = self.leaves = None
 
 
 register_kind("policy", PolicyPlayer, {**_NETWORK_KEYS, "select": str, "rules": bool, "fast": bool},
               "a network's best move, no search (ckpt=RUN_OR_FILE, device, threads, "
               "select=policy|q: the policy head's most probable move or the Q head's best, "
               "rules=false: the raw argmax without the root rules, fast=false: PyTorch at batch 1)")
-register_kind("netmcts", NetMctsPlayer, {**mcts_keys(), **_NETWORK_KEYS, "static_value": float},
-              f"MCTS with network leaves, batched (ckpt, sims, batch={DEFAULT_BATCH}, static_value=0..1 "
-              "of the static evaluator's value in each leaf's, mcts keys)")
+register_kind("netmcts", NetMctsPlayer, {**mcts_keys(), **_NETWORK_KEYS, "static_value": float, "fast": bool},
+              f"MCTS with network leaves (ckpt, sims, batch: 1 on the fast path, {DEFAULT_BATCH} on PyTorch, "
+              "static_value=0..1 of the static evaluator's value in each leaf's, fast=false: PyTorch, mcts keys)")
