@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from chessmesa.analysis.results import analysis_kind
 
@@ -263,7 +263,7 @@ def iteration_figure(result: dict) -> Figure:
 
 def clock_figure(result: dict) -> Figure:
     """Elo against time per move (log axis): one line per searching player, its entrants at
-    their limits; a player that does not search is a point at its median move time, with a bar
+    their limits; a player that does not search is a point at its median move time, dotted on
     to its 99th percentile; each break-even limit a dotted line. 95% intervals."""
     figure = Figure(figsize=(8, 4.8), dpi=DPI)
     axes = figure.subplots()
@@ -279,15 +279,18 @@ def clock_figure(result: dict) -> Figure:
             elo = _number(row["elo"])
             low, high = (_number(x) for x in row["elo_ci"])
             spread = np.array([[elo - low], [high - elo]])
-            axes.errorbar([times["p50_ms"]], [elo], fmt="s", capsize=3,
-                          label=f"{row['name']} (median move time, bar to p99)",
-                          xerr=[[0], [max(times["p99_ms"] - times["p50_ms"], 0)]],
-                          yerr=np.where(np.isfinite(spread), spread, 0).clip(min=0))
+            drawn = axes.errorbar([times["p50_ms"]], [elo], fmt="s", capsize=3,
+                                  label=f"{row['name']} (median move time; dotted to p99)",
+                                  yerr=np.where(np.isfinite(spread), spread, 0).clip(min=0))
+            axes.hlines(elo, times["p50_ms"], times["p99_ms"], colors=drawn[0].get_color(), linestyles=":",
+                        linewidth=1)
     for verdict in result.get("break_even", []):
         if verdict["status"] == "found":
             axes.axvline(verdict["limit_ms"], linestyle=":", color="0.4", linewidth=1)
     axes.set_xscale("log")
+    axes.xaxis.set_major_locator(FixedLocator([0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000, 3000]))
     axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axes.xaxis.set_minor_formatter(NullFormatter())
     axes.set(xlabel="time per move (ms)", ylabel=f"Elo ({result['anchor']} = 0)",
              title="strength against time per move")
     axes.grid(alpha=0.3)
