@@ -7,7 +7,9 @@ import pytest
 
 from chessmesa.play import external
 from chessmesa.play.players import RandomPlayer, make_player
-from chessmesa.play.specs import ANY, EngineSpec, SpecError, parse_spec, register_kind, registered_kinds
+from chessmesa.play.specs import (
+    ANY, EngineSpec, SpecError, load_engine_file, parse_spec, register_kind, registered_kinds,
+)
 
 ENGINES = Path(__file__).resolve().parents[1] / "engines"
 
@@ -130,3 +132,9 @@ def test_uci_kind_needs_an_existing_command():
         make_player("uci:nodes=1")
     with pytest.raises(SpecError, match="/no/such/engine"):
         make_player("uci:cmd=/no/such/engine")
+
+
+def test_an_engine_files_checkpoint_is_found_beside_it(tmp_path):
+    (tmp_path / "student.toml").write_text('kind = "policy"\nckpt = "students/tiny"\n')
+    spec = load_engine_file(tmp_path / "student.toml")
+    assert spec.options["ckpt"] == str(tmp_path / "students" / "tiny") and spec.name == "student"

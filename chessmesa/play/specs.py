@@ -183,7 +183,8 @@ def parse_spec(text: str | EngineSpec) -> EngineSpec:
 
 
 def load_engine_file(path: Path) -> EngineSpec:
-    """Read an engine TOML file; its name defaults to the file's stem.
+    """Read an engine TOML file; its name defaults to the file's stem, and a relative ``ckpt``
+    is relative to the file's folder (a student shipped beside its engine file).
 
     >>> load_engine_file(Path("engines/sf1.toml")).kind  # doctest: +SKIP
     'stockfish'
@@ -198,6 +199,8 @@ def load_engine_file(path: Path) -> EngineSpec:
     kind = data.pop("kind", None)
     if not isinstance(kind, str):
         raise SpecError(f"engine file {str(path)!r} has no kind = \"...\" line")
+    if isinstance(data.get("ckpt"), str) and not Path(data["ckpt"]).is_absolute():
+        data["ckpt"] = str(path.parent / data["ckpt"])  # a checkpoint beside the file goes where it goes
     return _build(kind, _flatten(data), default_name=path.stem, where=f"engine file {str(path)!r}")
 
 
