@@ -420,10 +420,15 @@ class Experiment:
         return summary
 
     def report(self) -> None:
+        """``report.html`` and ``report.md``: the answer first (sentences, headline figure, the
+        summary table), then every result, overviews before each player's own."""
+        from chessmesa.analysis.answer import lead_section
         from chessmesa.analysis.report import write_report
 
         self.log("[8/8] report")
-        write_report(self.results, self.out, title="chessmesa: the time-limited grandmaster")
+        summary = json.loads((self.out / "summary.json").read_text())
+        lead = lead_section(summary, (self.out / "headline.png").read_bytes())
+        write_report(self.results, self.out, title="chessmesa: the time-limited grandmaster", lead=lead)
 
     def _read(self, name: str) -> dict:
         return json.loads((self.results / name).read_text())

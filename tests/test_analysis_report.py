@@ -129,3 +129,25 @@ def test_every_agreement_figure_in_the_report_carries_a_game_level_interval():
         for row in table.rows:
             figures = row[2:-1]  # after the stratum and the counts; ECE has none
             assert figures and all("[" in cell for cell in figures if cell != "-"), row
+
+
+def test_the_report_opens_with_the_answer_then_overviews_then_each_player(tmp_path):
+    from pathlib import Path
+
+    from chessmesa.analysis.answer import answer_sentences, lead_section
+
+    summary = json.loads((Path(__file__).resolve().parents[1] / "docs" / "results" / "summary.json").read_text())
+    sentences = answer_sentences(summary)
+    best = max(summary["students"], key=lambda s: s["agreement"]["all"]["top1_tied"])
+    assert best["name"] in sentences[0] and f"{best['agreement']['all']['top1_tied']:.1%}" in sentences[0]
+    strongest = max(summary["students"], key=lambda s: s["elo"])
+    assert strongest["name"] in sentences[1]
+    for name, result in (("puzzles-mcts.json", RESULTS["puzzles"]), ("agreement-x.json", RESULTS["agreement"]),
+                         ("tournament.json", RESULTS["tournament"])):
+        write_result(tmp_path / name, result)
+    report = write_report(tmp_path, title="t", lead=lead_section(summary, None))
+    assert report["sections"][0] == "The answer" and report["sections"][1] == "Tournament"
+    titles = report["sections"]
+    assert titles.index("Agreement: policy:ckpt=x") < titles.index("Puzzles: mcts")  # a student before a searcher
+    page = (tmp_path / "report.html").read_text()
+    assert page.index(sentences[0][:40]) < page.index("Tournament")

@@ -34,6 +34,7 @@ class Section:
     source: str = ""
     tables: list[Table] = field(default_factory=list)
     png: bytes | None = None
+    text: str = ""  # a paragraph before the tables
 
 
 def _percent(value) -> str:
@@ -250,7 +251,12 @@ def _html_table(table: Table) -> str:
 _STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}
 table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}
 th{background:#f3f3f3}caption{font-style:italic;text-align:left}img{max-width:100%}
-.source{color:#777;font-size:.9em}"""
+.source{color:#777;font-size:.9em}.answer{font-size:1.1em;line-height:1.5}"""
+
+
+def _html_image(section: Section) -> str:
+    return (f"<img alt='{html.escape(section.title)}' "
+            f"src='data:image/png;base64,{base64.b64encode(section.png).decode()}'>")
 
 
 def render_html(sections: list[Section], title: str) -> str:
@@ -259,10 +265,15 @@ def render_html(sections: list[Section], title: str) -> str:
     for section in sections:
         parts.append(f"<h2>{html.escape(section.title)}</h2>")
         parts.append(f"<p class='source'>from {html.escape(section.source)}</p>")
+        if section.text:
+            parts.append(f"<p class='answer'>{html.escape(section.text)}</p>")
+        if section.png and section is sections[0] and section.tables:  # the answer: its figure first
+            parts.append(_html_image(section))
+            parts.extend(_html_table(table) for table in section.tables)
+            continue
         parts.extend(_html_table(table) for table in section.tables)
         if section.png:
-            parts.append(f"<img alt='{html.escape(section.title)}' "
-                         f"src='data:image/png;base64,{base64.b64encode(section.png).decode()}'>")
+            parts.append(_html_image(section))
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -271,14 +282,34 @@ def render_markdown(sections: list[Section], title: str, image_names: list[str])
     parts = [f"# {title}"]
     for section, image in zip(sections, image_names):
         parts.append(f"## {section.title}\n\nfrom `{section.source}`")
+        if section.text:
+            parts.append(section.text)
         parts.extend(_markdown_table(table) for table in section.tables)
         parts.append(f"![{section.title}]({image})")
     return "\n\n".join(parts) + "\n"
 
 
+#: Results about every player come first; then each player's own, grouped by player.
+_OVERVIEWS = ("tournament", "duels", "clock", "frontier", "iteration")
+_PER_PLAYER = ("agreement", "equivalence", "puzzles", "probes")
+
+
+def _reading_order(item: tuple[Path, dict]) -> tuple:
+    """Overviews first, then one player's results after another (agreement, equivalence,
+    puzzles, probes), the students before the searchers they are measured against."""
+    _, result = item
+    kind = analysis_kind(result)
+    if kind in _OVERVIEWS:
+        return (0, _OVERVIEWS.index(kind), "")
+    player = str(result.get("student") or result.get("engine") or result.get("player") or "")
+    return (1, player.startswith("mcts"), player, _PER_PLAYER.index(kind) if kind in _PER_PLAYER else len(_PER_PLAYER))
+
+
 def write_report(folder: str | Path, out_dir: str | Path | None = None,
-                 title: str = "chessmesa analysis report") -> dict:
-    """Write ``report.html``, ``report.md`` and the plots (``report-N.png``) from ``folder``'s results.
+                 title: str = "chessmesa analysis report", lead: Section | None = None) -> dict:
+    """Write ``report.html``, ``report.md`` and the plots (``report-N.png``) from ``folder``'s
+    results, in reading order (:func:`_reading_order`), after ``lead`` where given (the answer a
+    run found, :func:`chessmesa.analysis.answer.lead_section`).
 
     Returns ``{"html", "markdown", "sections": [...]}``; ValueError when the folder holds no result.
     """
@@ -286,12 +317,17 @@ def write_report(folder: str | Path, out_dir: str | Path | None = None,
     if not folder.is_dir():
         raise ValueError(f"no such folder {str(folder)!r}")
     out_dir = Path(out_dir) if out_dir is not None else folder
-    results = [(path, result) for path, result in load_results(folder)
-               if analysis_kind(result) in SUMMARIES]
+    results = sorted(((path, result) for path, result in load_results(folder)
+                      if analysis_kind(result) in SUMMARIES), key=_reading_order)
     if not results:
         raise ValueError(f"no analysis results (JSON) found under {str(folder)!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
     sections, images = [], []
+    if lead is not None:
+        sections.append(lead)
+        images.append("report-0.png")
+        if lead.png:
+            (out_dir / "report-0.png").write_bytes(lead.png)
     for number, (path, result) in enumerate(results, 1):
         section = summarise(result)
         section.source = str(path.relative_to(folder))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from chessmesa.cli.analyze import SHIPPED_OPENINGS, analyze
-from chessmesa.cli.support import BadInput, console, format_interval, print_json, progress_bar
+from chessmesa.analysis.answer import format_interval
+from chessmesa.cli.support import BadInput, console, print_json, progress_bar
 from chessmesa.play.game import DEFAULT_MAX_MOVES
 
 

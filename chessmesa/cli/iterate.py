@@ -6,7 +6,8 @@ import click
 from rich.console import Console
 
 from chessmesa.cli import main
-from chessmesa.cli.support import BadInput, console, format_interval, print_json, progress_bar, renamed_option
+from chessmesa.analysis.answer import format_interval
+from chessmesa.cli.support import BadInput, console, print_json, progress_bar, renamed_option
 
 
 def generations_table(summary: dict):

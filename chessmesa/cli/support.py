@@ -127,28 +127,6 @@ def make_cli_player(spec: str, seed: int | None = None):
         raise BadInput(str(error)) from None
 
 
-def format_value(value, pattern: str) -> str:
-    """``pattern.format(value)``, or ``-`` for a missing value.
-
-    >>> format_value(0.25, "{:.1%}"), format_value(None, "{:.1%}")
-    ('25.0%', '-')
-    """
-    return "-" if value is None else pattern.format(value)
-
-
-def format_interval(value, interval, pattern: str) -> str:
-    """A value and its interval, ``29.6% [28.3%, 30.9%]``; the interval left out where it is
-    missing or open.
-
-    >>> format_interval(26.2, [10.1, 40.4], "{:+.0f}")
-    '+26 [+10, +40]'
-    """
-    text = format_value(value, pattern)
-    if interval and None not in interval:
-        text += f" [{pattern.format(interval[0])}, {pattern.format(interval[1])}]"
-    return text
-
-
 def print_json(data) -> None:
     """Data to stdout as JSON (the only thing printed with ``--json``)."""
     click.echo(json.dumps(data, indent=2))
