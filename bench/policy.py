@@ -9,6 +9,8 @@ the root rules included:
 2. **fast, in a game**: the numba forward pass, the board follower pushing the one new move;
 3. **fast, fresh boards**: the same with every board converted anew (``new_game`` before each);
 4. **kernel**: the compiled call alone on a ready position (no python-chess, no player);
+   and the **forward pass alone** (planes encoded, outputs out) by each candidate for the fast
+   path: numba, ONNX Runtime (one thread, where installed) and PyTorch;
 5. **FLOP time**: the model's forward FLOPs at this core's measured float32 peak (one thread,
    a 1024x1024 matrix product): what the arithmetic alone would cost.
 
@@ -36,6 +38,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 import chess
 import chess.pgn
@@ -46,6 +49,8 @@ from chessmesa.core import Position
 from chessmesa.nn import MODEL_SIZES, build_model
 from chessmesa.nn.checkpoint import MODEL_FILE, save_model
 from chessmesa.nn.models import forward_flops
+from chessmesa.nn.fast import evaluate
+from chessmesa.nn.planes import encode_positions
 from chessmesa.play.fast_policy import fast_policy_move
 from chessmesa.play.players import Limit, make_player
 
@@ -98,6 +103,7 @@ def measure(size: str, boards: list[chess.Board], folder: Path) -> dict:
     positions = [Position.from_board(board) for board in boards]
     for board in boards[:50]:  # warm: compilation, caches, torch's first calls
         fast.choose(board, Limit()), slow.choose(board, Limit())
+
     def fresh_choose(board: chess.Board) -> chess.Move:
         fresh.new_game()
         return fresh.choose(board, Limit()).move
@@ -105,10 +111,12 @@ def measure(size: str, boards: list[chess.Board], folder: Path) -> dict:
     def kernel(position: Position) -> int:
         return fast_policy_move(position.bb, position.st, position.tables, fast.weights, False, True, NO_MOVES)[0]
 
+    forward = forwards(folder, model, fast.weights)
     paths = {"pytorch": lambda board, _: slow.choose(board, Limit()).move,
              "fast_in_game": lambda board, _: fast.choose(board, Limit()).move,
              "fast_fresh_board": lambda board, _: fresh_choose(board),
-             "kernel": lambda _, position: kernel(position)}
+             "kernel": lambda _, position: kernel(position),
+             **{f"forward: {name}": (lambda _, position, run=run: run(position)) for name, run in forward.items()}}
     times: dict[str, list[float]] = {name: [] for name in paths}
     moves: dict[str, list] = {"pytorch": [], "fast_in_game": []}
     for start in range(0, len(boards), BLOCK):  # each path a block at a time: its own caches warm
@@ -130,6 +138,36 @@ def measure(size: str, boards: list[chess.Board], folder: Path) -> dict:
     return {"model": size, "forward_flops": flops, "positions": len(boards),
             "paths": {name: summary(values) for name, values in times.items()},
             "moves_differ": differ, "differ_within_tie_tolerance": ties}
+
+
+def forwards(folder: Path, model: torch.nn.Module, weights: tuple) -> dict[str, Callable[[Position], object]]:
+    """The forward pass alone at batch 1, from a position's planes (encoding included) to the
+    outputs, by each candidate for the fast path: numba (the one chosen), ONNX Runtime (where
+    installed: ``pip install "chessmesa[export]"``) and PyTorch."""
+    model = model.eval()
+
+    def numba_forward(position: Position):
+        legal = position.legal_moves()
+        return evaluate(position.bb, position.st, position.tables, legal, len(legal), weights, False)
+
+    def pytorch_forward(position: Position):
+        with torch.inference_mode():
+            return model(torch.from_numpy(encode_positions([position])))
+
+    found = {"numba": numba_forward, "PyTorch": pytorch_forward}
+    try:
+        import onnxruntime
+    except ImportError:
+        return found
+    from chessmesa.nn.export import export_onnx
+
+    path = folder / "model.onnx"
+    export_onnx(folder, path, check_positions=20)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    found["ONNX Runtime"] = lambda position: session.run(None, {"planes": encode_positions([position])})
+    return found
 
 
 def search_rates(folder: Path, boards: list[chess.Board], sims: int = 256) -> dict:
@@ -186,6 +224,12 @@ def main() -> None:
               f"{paths['pytorch']['median_us'] / paths['fast_in_game']['median_us']:.1f}x | "
               f"{paths['fast_in_game']['median_us'] / flop_us:.1f}x | {row['moves_differ']} "
               f"({row['differ_within_tie_tolerance']}) |")
+    print("\n| model | forward alone at batch 1: " + " | ".join(
+        name[len("forward: "):] for name in results[0]["paths"] if name.startswith("forward: ")) + " |")
+    print("|---|" + "---|" * sum(name.startswith("forward: ") for name in results[0]["paths"]))
+    for row in results:
+        print(f"| {row['model']} | " + " | ".join(
+            f"{p['median_us']:.0f} us" for name, p in row["paths"].items() if name.startswith("forward: ")) + " |")
     if rates:
         print("\n| tiny as the searcher's leaf evaluator | simulations/s | vs PyTorch batch 16 |")
         print("|---|---|---|")
