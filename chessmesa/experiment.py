@@ -16,8 +16,14 @@
    and a one-simulation search both move in about a millisecond, so a match of hundreds of games
    is cheap), Elo with a pentanomial interval: the comparison the tournament's few games a pair
    leave wide;
-7. **report**: ``summary.json`` (a ``students`` list with each student's teacher budget, model,
-   training compute, agreement and Elo), ``headline.png`` and ``report.html``.
+7. **clock**: strength against time per move (:mod:`chessmesa.analysis.clock`): every student
+   alone at its own speed, ``mcts`` at each of ``clock_limits`` ms a move, and Stockfish;
+8. **report**: ``summary.json`` (a ``students`` list with each student's teacher budget, model,
+   training compute, agreement, Elo and break-even time), ``headline.png`` and ``report.html``,
+   which opens with the answer.
+
+A run is a TOML file of :class:`DemoConfig`'s fields (``chessmesa demo --config FILE``); the
+shipped sizes are ``chessmesa/configs/{smoke,quick,full}.toml`` (:data:`MODES`).
 
 Every stage writes its results into the output folder and is skipped when they are there already,
 so a stopped demo resumes where it stopped. Same seed, same results (up to the parallel schedule of
@@ -30,7 +36,8 @@ import json
 import platform
 import time
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass
+import tomllib
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 from typing import Callable
 
@@ -74,26 +81,81 @@ class DemoConfig:
     def top_budget(self) -> int:
         return self.budgets[-1]
 
+    @classmethod
+    def from_toml(cls, path: str | Path) -> DemoConfig:
+        """A run written as TOML, one key per field (lists for the tuples); fields left out take
+        their defaults. ValueError with one line naming an unknown key, a missing one or a bad
+        value."""
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise ValueError(f"cannot read demo config {str(path)!r}: {error}") from None
+        return cls.from_dict(data, where=str(path))
 
-POWERS_OF_TWO = tuple(2**k for k in range(11))  # 1 .. 1024
+    @classmethod
+    def from_dict(cls, data: dict, where: str = "demo config") -> DemoConfig:
+        """The config of ``data`` (as :meth:`from_toml` reads it), checked field by field."""
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise ValueError(f"unknown key(s) {', '.join(unknown)} in {where}; known: {', '.join(known)}")
+        missing = sorted(name for name, f in known.items() if f.default is MISSING and name not in data)
+        if missing:
+            raise ValueError(f"{where} lacks {', '.join(missing)}")
+        values = {}
+        for name, value in data.items():
+            is_list, accepted = _FIELD_TYPES[name]
+            items = value if is_list and isinstance(value, list) else [value]
+            if (is_list != isinstance(value, list)
+                    or not all(isinstance(item, accepted) and not isinstance(item, bool) for item in items)):
+                expected = ("a list of " if is_list else "") + " or ".join(t.__name__ for t in accepted)
+                raise ValueError(f"bad value {value!r} for {name} in {where}: expected {expected}")
+            values[name] = tuple(value) if is_list else value
+        config = cls(**values)
+        config.check(where)
+        return config
 
-MODES = {
-    # CI's guard that the first command a newcomer runs still works: a minute or two
-    "smoke": DemoConfig(positions=300, budgets=(1, 4, 16, 64), teacher_budgets=(1, 16, 64),
-                        models=("tiny",), steps=40, puzzles=40, tournament_budgets=(1, 16),
-                        games_per_pair=2, reference=128, holdout=0.3, duel_games=4, clock_limits=(1, 3),
-                        clock_games=2),
-    # under 10 minutes on 2 cores (8.5 measured: README)
-    "quick": DemoConfig(positions=50000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
-                        models=("tiny",), steps=600, puzzles=300,
-                        tournament_budgets=(1, 4, 16, 64, 256, 1024), games_per_pair=4, stockfish_elos=(1350,),
-                        duel_games=60, clock_limits=(0.3, 1, 3), clock_games=8),
-    # under an hour on 2 cores (measured: README); about 2 passes over the training positions
-    "full": DemoConfig(positions=200000, budgets=POWERS_OF_TWO, teacher_budgets=(4, 64, 1024),
-                       models=("tiny", "small"), steps=1400, puzzles=1000,
-                       tournament_budgets=(1, 4, 16, 64, 256, 1024), games_per_pair=6, stockfish_elos=(1350,),
-                       duel_games=200, clock_limits=(0.3, 1, 3, 10, 30), clock_games=16),
-}
+    def check(self, where: str = "demo config") -> None:
+        """Sizes a run can take; ValueError naming the first one it cannot."""
+        problems = [f"{name} must be positive" for name in ("positions", "steps", "puzzles", "games_per_pair", "reference")
+                    if getattr(self, name) < 1]
+        problems += [f"{name} must be positive" for name in ("budgets", "teacher_budgets", "tournament_budgets")
+                     if min(getattr(self, name)) < 1]
+        problems += [f"teacher budget {b} is not among the budgets" for b in self.teacher_budgets if b not in self.budgets]
+        problems += [f"unknown model {m!r}" for m in self.models if m not in MODEL_NAMES]
+        if not 0 < self.holdout < 1:
+            problems.append(f"holdout {self.holdout} must lie in (0, 1)")
+        if self.clock_games % 2 or self.duel_games % 2:
+            problems.append("clock_games and duel_games must be even (both colours of every opening)")
+        if problems:
+            raise ValueError(f"{where}: {problems[0]}")
+
+
+
+#: What each field takes in a TOML run: ``(is a list, accepted types of the value or its items)``.
+_NUMBER = (int, float)
+_FIELD_TYPES = {"positions": (False, (int,)), "budgets": (True, (int,)), "teacher_budgets": (True, (int,)),
+                "models": (True, (str,)), "steps": (False, (int,)), "puzzles": (False, (int,)),
+                "tournament_budgets": (True, (int,)), "games_per_pair": (False, (int,)), "reference": (False, (int,)),
+                "target": (False, (str,)), "comparison_target": (False, (str,)), "holdout": (False, _NUMBER),
+                "stockfish_elos": (True, (int,)), "duel_games": (False, (int,)), "clock_limits": (True, _NUMBER),
+                "clock_games": (False, (int,)), "seed": (False, (int,))}
+#: The model sizes a run may name (:data:`chessmesa.nn.models.MODEL_SIZES`, without importing torch).
+MODEL_NAMES = ("tiny", "tiny-global", "small", "medium", "transformer")
+
+#: The shipped runs: ``smoke`` (CI's guard that the first command a newcomer runs still works: a
+#: minute or two), ``quick`` (under 10 minutes on 2 cores) and ``full`` (under an hour).
+CONFIGS = Path(__file__).resolve().parent / "configs"
+MODES = ("smoke", "quick", "full")
+
+
+def mode_config(mode: str) -> DemoConfig:
+    """The shipped run ``mode`` (one of :data:`MODES`).
+
+    >>> mode_config("quick").positions
+    50000
+    """
+    return DemoConfig.from_toml(CONFIGS / f"{mode}.toml")
 
 
 def student_name(teacher_budget: int, model: str, target: str | None = None) -> str:
@@ -163,10 +225,11 @@ class Experiment:
         path = self.out / "demo-config.json"
         config = asdict(self.config)
         if path.exists():
-            previous = json.loads(path.read_text())
-            if previous != json.loads(json.dumps(config)):
-                raise ValueError(f"{self.out} holds a demo with another configuration; "
-                                 "use another --out or the same mode and seed")
+            previous, wanted = json.loads(path.read_text()), json.loads(json.dumps(config))
+            differ = sorted(key for key in set(previous) | set(wanted) if previous.get(key) != wanted.get(key))
+            if differ:
+                raise ValueError(f"{self.out} holds a demo with another configuration ({', '.join(differ)}); "
+                                 "use another --out or the same run and seed")
         else:
             path.write_text(json.dumps(config, indent=2))
 

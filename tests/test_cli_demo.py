@@ -3,8 +3,11 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+import chessmesa
 
 
 @pytest.mark.slow
@@ -36,9 +39,15 @@ def test_smoke_demo_writes_summary_and_report_and_resumes(tmp_path):
     html = (out / "report.html").read_text()
     assert "<img" in html and "base64" in html and (out / "headline.png").stat().st_size > 10_000
     assert "Duels: each student against mcts-1" in html
+    assert html.index("The answer") < html.index("Tournament") < html.index("Strength against time per move")
+    clock = summary["clock"]  # every student at its own speed against mcts at 1 and 3 ms a move
+    assert clock["limits_ms"] == [1, 3] and {v["player"] for v in clock["break_even"]} == {s["name"] for s in students}
+    assert all(s["clock"]["status"] in ("found", "never", "beyond") for s in students)
 
-    # a second run finds every stage done and reports the same results
-    again = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    # a second run, of the shipped smoke file named by --config, finds every stage done
+    shipped = Path(chessmesa.__file__).parent / "configs" / "smoke.toml"
+    again = subprocess.run([*command[:4], "--config", str(shipped), *command[5:]], capture_output=True, text=True,
+                           timeout=300)
     assert again.returncode == 0, again.stderr[-2000:]
     assert json.loads(again.stdout)["students"] == students
 
@@ -48,3 +57,23 @@ def test_demo_refuses_a_folder_of_another_configuration(tmp_path):
     result = subprocess.run([sys.executable, "-m", "chessmesa.cli", "demo", "--smoke", "--out", str(tmp_path)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and "another configuration" in result.stderr
+
+
+@pytest.mark.slow
+def test_an_edited_run_file_runs_and_a_bad_one_is_refused(tmp_path):
+    run = tmp_path / "run.toml"
+    run.write_text("\n".join([
+        "positions = 200", "budgets = [1, 8, 32]", "teacher_budgets = [8]", 'models = ["tiny"]', "steps = 20",
+        "puzzles = 10", "tournament_budgets = [1]", "games_per_pair = 2", "reference = 64", "holdout = 0.3",
+        "duel_games = 2"]))
+    command = [sys.executable, "-m", "chessmesa.cli", "demo", "--config", str(run), "--out", str(tmp_path / "d"), "--json"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = json.loads(result.stdout)
+    assert [s["name"] for s in summary["students"]] == ["tiny-b8", "tiny-b8-visits"]
+    assert summary["config"]["budgets"] == [1, 8, 32] and summary["clock"] is None
+
+    run.write_text(run.read_text() + "\nbatch_size = 3\n")
+    refused = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and "unknown key(s) batch_size" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1

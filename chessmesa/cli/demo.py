@@ -32,10 +32,12 @@ def summary_table(summary: dict):
 @click.option("--quick", is_flag=True, help="About 10 minutes on 2 cores.")
 @click.option("--smoke", is_flag=True, help="The smallest form (a minute or two; CI runs it).")
 @click.option("--full", is_flag=True, help="Under an hour on 2 cores (the default).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="A run written as TOML: every field of the demo (copy chessmesa/configs/quick.toml and edit it).")
+@click.option("--seed", type=int, help="Overrides the run's seed (the shipped runs: 0).")
 @click.option("--workers", type=click.IntRange(1), help="Worker processes (default: all cores).")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json instead of the table.")
-def demo(out, quick, smoke, full, seed, workers, as_json):
+def demo(out, quick, smoke, full, config_file, seed, workers, as_json):
     """The grandmaster experiment in miniature: self-play labels at budgets 1..1024 and an
     independent reference search on the held-out games, students distilled at several teacher
     budgets, agreement with game-level intervals, search-equivalent budgets, puzzles, a
@@ -45,13 +47,20 @@ def demo(out, quick, smoke, full, seed, workers, as_json):
     \b
     chessmesa demo --quick          # about 10 minutes on 2 cores
     chessmesa demo                  # the full run, under an hour on 2 cores
+    chessmesa demo --config my-run.toml --out my-run
     """
-    from chessmesa.experiment import MODES, Experiment
+    from chessmesa.experiment import DemoConfig, Experiment, mode_config
 
-    modes = [name for name, given in (("quick", quick), ("smoke", smoke), ("full", full)) if given]
-    if len(modes) > 1:
-        raise BadInput(f"--{modes[0]} and --{modes[1]} together: choose one size")
-    config = replace(MODES[modes[0] if modes else "full"], seed=seed)
+    chosen = [f"--{name}" for name, given in (("quick", quick), ("smoke", smoke), ("full", full)) if given]
+    chosen += ["--config"] if config_file else []
+    if len(chosen) > 1:
+        raise BadInput(f"{chosen[0]} and {chosen[1]} together: choose one run")
+    try:
+        config = DemoConfig.from_toml(config_file) if config_file else mode_config(chosen[0][2:] if chosen else "full")
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+    if seed is not None:
+        config = replace(config, seed=seed)
     stages = Console(stderr=True)  # stage headings go with the progress bars, so --json stays clean
     experiment = Experiment(config, out, workers=workers,
                             progress=lambda description, total: progress_bar(description, total),
