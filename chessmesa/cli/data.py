@@ -159,7 +159,11 @@ def _label_search(engine: str) -> dict:
     if owned:
         raise BadInput(f"--engine {engine!r}: set {owned[0]} with {_OWNED_KEYS[owned[0]]}, not in the spec")
     network = {}
-    if spec.kind == "netmcts":  # on the CPU, a torch thread per worker: device and threads do not apply
+    if spec.kind == "netmcts":  # on the CPU, one process per core: a device or threads do not apply
+        given = sorted(key for key in ("device", "threads") if key in options and options[key] not in ("cpu", 1))
+        if given:
+            raise BadInput(f"--engine {engine!r}: labelling runs the network in the CPU workers, one thread each; "
+                           f"{', '.join(given)} cannot be set here")
         if "ckpt" not in options:
             raise BadInput(f"--engine {engine!r}: netmcts needs ckpt=RUN_OR_FILE")
         network = {"network": options["ckpt"], "network_batch": options.get("batch", DEFAULT_BATCH),

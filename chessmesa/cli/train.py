@@ -80,11 +80,16 @@ def _check_inputs(config, budgets: list[int], out: str | None = None, resume: bo
     from pathlib import Path
 
     from chessmesa.datasets import DatasetError, read_manifest
+    from chessmesa.nn.checkpoint import CHECKPOINT_FILE, read_checkpoint_metadata
 
     try:
-        present = read_manifest(config.data)["config"]["budgets"]
+        generation = read_manifest(config.data)["config"]
     except DatasetError as error:
         raise BadInput(str(error)) from None
+    present = generation["budgets"]
+    if config.target == "improved" and not generation.get("search", {}).get("gumbel"):
+        raise BadInput(f"--target improved: dataset {config.data} has no improved policy "
+                       "(it was generated without Gumbel: generate --engine mcts:gumbel=true)")
     missing = sorted(set(budgets) - set(present))
     if missing:
         raise BadInput(f"teacher budget {missing[0]} not in dataset {config.data}; its budgets: "
@@ -94,6 +99,8 @@ def _check_inputs(config, budgets: list[int], out: str | None = None, resume: bo
             from chessmesa.nn.train import _check_run_folder
 
             _check_run_folder(Path(out), config, resume)
+            if resume and (Path(out) / CHECKPOINT_FILE).exists():
+                read_checkpoint_metadata(Path(out) / CHECKPOINT_FILE)  # a corrupt one fails here
         if config.init is not None:
             from chessmesa.nn import load_model
             from chessmesa.nn.train import run_architecture

@@ -74,8 +74,9 @@ class Labeller:
 
 
 def load_evaluator(config: GenerateConfig) -> BatchEvaluator | None:
-    """The network of ``config.network`` (None for the static evaluator); DatasetError with one
-    line when the checkpoint is missing or unreadable.
+    """The leaf evaluator of ``config.network`` (None for the static evaluator): a residual
+    student on the fast path, any other through PyTorch; DatasetError with one line when the
+    checkpoint is missing or unreadable.
 
     torch is imported here only, and only when a network labels: the static pipeline never loads it.
     """
@@ -85,8 +86,12 @@ def load_evaluator(config: GenerateConfig) -> BatchEvaluator | None:
 
     from chessmesa.nn import load_network
 
+    from chessmesa.nn.fast import FastEvaluator, fold_weights, supports
+
     torch.set_num_threads(1)  # one worker process per core
     try:
-        return load_network(config.network)
+        network = load_network(config.network)
     except ValueError as error:
         raise DatasetError(f"cannot label with network {config.network!r}: {error}") from None
+    # a residual student's leaves in numba (chessmesa.nn.fast): the same answers, no framework call
+    return FastEvaluator(fold_weights(network.state(), network.config)) if supports(network.config) else network

@@ -83,13 +83,20 @@ def save_model(path: Path, model: nn.Module, config: ModelConfig) -> None:
     atomic_write(Path(path), lambda tmp: save_file(_weights(model), tmp, metadata=metadata))
 
 
-def _read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """All tensors and the metadata of a safetensors file; ValueError when it is unreadable."""
+def _read(path: Path, tensors: bool = True) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """All tensors (none unless ``tensors``) and the metadata of a safetensors file; ValueError
+    when it is unreadable."""
     try:
         with safe_open(str(path), framework="pt", device="cpu") as file:
-            return {key: file.get_tensor(key) for key in file.keys()}, file.metadata() or {}
+            return ({key: file.get_tensor(key) for key in file.keys()} if tensors else {}), file.metadata() or {}
     except (SafetensorError, OSError, RuntimeError) as error:
         raise ValueError(f"corrupt checkpoint {path}: {error}") from None
+
+
+def read_checkpoint_metadata(path: Path) -> dict[str, str]:
+    """The metadata of a checkpoint or model file, without its tensors; ValueError when it is
+    unreadable (a quick check before any work)."""
+    return _read(path, tensors=False)[1]
 
 
 def _model_from(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]):

@@ -41,7 +41,7 @@ Row ``r``, column ``c`` of a plane is square ``8 * r + c`` in the mover's frame 
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 from numba import njit
@@ -127,14 +127,20 @@ def encode_batch(leaf_bb, leaf_st, repetitions, out, t):
         _attack_planes(leaf_bb[i], t, us, flip, out[i])
 
 
-def position_arrays(positions: Sequence[Position]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def position_arrays(positions: Iterable[Position], count: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(leaf_bb, leaf_st, repetitions)`` of positions, as the batch bridge hands them over.
+
+    ``positions`` may be made one at a time (a generator, with ``count`` given): each is copied
+    and dropped, so that a dataset's positions need not all exist at once (a ``Position`` carries
+    its whole undo stack, about 50 KB).
 
     >>> bb, st, reps = position_arrays([Position()])
     >>> bb.shape, st.shape, reps.tolist()
     ((1, 9), (1, 70), [1])
+    >>> position_arrays((Position() for _ in range(3)), count=3)[1].shape
+    (3, 70)
     """
-    count = len(positions)
+    count = len(positions) if count is None else count
     leaf_bb = np.empty((count, LEAF_BB), dtype=np.uint64)
     leaf_st = np.empty((count, LEAF_ST), dtype=np.int64)
     repetitions = np.empty(count, dtype=np.int64)

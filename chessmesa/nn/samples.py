@@ -107,7 +107,8 @@ def samples_from_table(table: pa.Table) -> Samples:
         q, q_known = np.zeros_like(targets.visits), np.zeros(targets.visits.shape, dtype=bool)
     else:
         q, q_known = targets.q, targets.visits > 0
-    leaf_bb, leaf_st, repetitions = position_arrays([Position(f) for f in table.column("fen").to_pylist()])
+    fens = table.column("fen").to_pylist()
+    leaf_bb, leaf_st, repetitions = position_arrays((Position(fen) for fen in fens), len(fens))
     names = table.column_names
     result = (table.column("result").to_numpy(zero_copy_only=False).astype(np.float32)
               if "result" in names else np.full(len(table), np.nan, dtype=np.float32))
