@@ -191,7 +191,10 @@ def test_policy_engine_plays_only_legal_moves(checkpoint):
 
 def test_netmcts_engine_searches_with_network_leaves_and_plays_legal_moves(checkpoint):
     player = make_player(f"netmcts:ckpt={checkpoint},sims=48,batch=8")
-    assert player.searcher.evaluator is player.network and player.searcher.batch == 8
+    assert player.searcher.evaluator is player.leaves and player.searcher.batch == 8  # the fast path's leaves
+    torch_leaves = make_player(f"netmcts:ckpt={checkpoint},sims=48,fast=false")
+    assert torch_leaves.searcher.evaluator is torch_leaves.network and torch_leaves.searcher.batch == 16
+    torch_leaves.close()
     board = chess.Board()
     for _ in range(12):
         choice = player.choose(board, Limit())
