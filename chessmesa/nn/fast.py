@@ -60,6 +60,19 @@ def supports(config: ModelConfig) -> bool:
     return config.arch == "resnet"
 
 
+def limit_blas_threads(threads: int = 1) -> None:
+    """Run the fast path's matrix products (BLAS) on ``threads`` threads, for the whole process.
+
+    A move's products are small: a second thread brings nothing and, where players or workers
+    already run one per core, costs milliseconds a move waiting for a busy core (measured: a
+    ``small`` student's median move took 2-3 ms with OpenBLAS's default of a thread per core,
+    and 200 ms at the 99th percentile).
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(threads, user_api="blas")
+
+
 def _folded(state: dict[str, np.ndarray], conv: str, norm: str) -> tuple[np.ndarray, np.ndarray]:
     """The convolution's weights and bias with the batch norm after it folded in (float64)."""
     scale = state[f"{norm}.weight"] / np.sqrt(state[f"{norm}.running_var"] + BATCH_NORM_EPS)
@@ -251,9 +264,10 @@ class FastEvaluator:
     32
     """
 
-    def __init__(self, weights: tuple):
+    def __init__(self, weights: tuple, threads: int = 1):
         self.weights = weights
         self.tables = get_tables()
+        limit_blas_threads(threads)
 
     def __call__(self, leaf_bb: np.ndarray, leaf_st: np.ndarray, repetitions: np.ndarray,
                  moves: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

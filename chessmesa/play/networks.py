@@ -5,7 +5,7 @@ A ``policy`` player plays its policy head's most probable move, or with ``select
 action-value head rates highest (a student trained with ``--q-weight``).
 
 ``ckpt`` names a run folder or a ``.safetensors`` model file (:func:`chessmesa.nn.load_network`).
-``threads`` sets torch's intra-op threads for the process (default 1: these small networks gain
+``threads`` sets torch's intra-op threads and the fast path's BLAS threads for the process (default 1: these small networks gain
 little from more at the batch sizes of play, and games often run side by side). Importing this
 module registers both kinds but loads torch only when a player is built.
 
@@ -77,10 +77,12 @@ class PolicyPlayer:
         self.network = load_spec_network(spec)
         if self.select == "q" and not self.network.has_action_values:
             raise SpecError(f"select=q needs a network with an action-value head (train --q-weight) in {spec.name!r}")
-        from chessmesa.nn.fast import fold_weights, supports
+        from chessmesa.nn.fast import fold_weights, limit_blas_threads, supports
 
         fast = spec.options.get("fast", True) and supports(self.network.config) and self.network.device.type == "cpu"
         self.weights = fold_weights(self.network.state(), self.network.config) if fast else None
+        if fast:
+            limit_blas_threads(spec.options.get("threads", 1))
         self.follower = BoardFollower()
 
     def new_game(self) -> None:
@@ -158,7 +160,8 @@ class NetMctsPlayer(MctsPlayer):
 
         self.network = load_spec_network(spec)
         fast = spec.options.get("fast", True) and supports(self.network.config) and self.network.device.type == "cpu"
-        self.leaves = FastEvaluator(fold_weights(self.network.state(), self.network.config)) if fast else self.network
+        self.leaves = (FastEvaluator(fold_weights(self.network.state(), self.network.config),
+                                     spec.options.get("threads", 1)) if fast else self.network)
         super().__init__(spec, seed)
 
     def _searcher(self, options: dict) -> MCTS:
