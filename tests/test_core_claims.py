@@ -11,7 +11,7 @@ import chess.polyglot
 import pytest
 
 from chessmesa.core import InvalidFenError, Position, move_to_uci
-from chessmesa.core.board import _HISTORY_KEPT
+from chessmesa.core.position import _HISTORY_KEPT
 from conftest import random_game_boards
 from test_core_differential import reference_hash, reference_status
 

@@ -6,7 +6,7 @@ import chess
 import chess.polyglot
 
 from chessmesa.core import Position
-from chessmesa.core.position import compute_hash
+from chessmesa.core.make_unmake import compute_hash
 
 
 def test_random_sequences_restore_position_and_hash():

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from chessmesa.core import Position
-from chessmesa.core.board import BoardFollower
+from chessmesa.core.position import BoardFollower
 from chessmesa.nn import MODEL_SIZES, build_model
 from chessmesa.nn.checkpoint import MODEL_FILE, save_model
 from chessmesa.nn.fast import evaluate, fold_weights, supports

@@ -6,14 +6,14 @@
 197281
 """
 
-from chessmesa.core.board import Position
+from chessmesa.core.position import Position
 from chessmesa.core.convert import (
     IllegalMoveError, InvalidFenError, fen_from_line, move_from_chess, move_to_chess, move_to_uci,
     parse_fen,
 )
 from chessmesa.core.movegen import generate_legal, in_check, legal_moves
 from chessmesa.core.perft import perft, perft_divide
-from chessmesa.core.position import make_move, unmake_move
+from chessmesa.core.make_unmake import make_move, unmake_move
 from chessmesa.core.status import STATUS_NAMES, game_status
 from chessmesa.core.tables import get_tables
 

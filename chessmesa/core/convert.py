@@ -15,7 +15,7 @@ from chessmesa.core.layout import (
     HALFMOVE, HASH, KING, KING_CASTLE, KNIGHT, NO_SQUARE, ONE, PAWN, PLY, PROMOTION, QUEEN_CASTLE,
     SIDE, ST_SIZE, WHITE, WK, WQ,
 )
-from chessmesa.core.position import compute_hash
+from chessmesa.core.make_unmake import compute_hash
 
 
 class InvalidFenError(ValueError):

@@ -15,7 +15,7 @@ from chessmesa.core.layout import (
     KING_CASTLE, KNIGHT, MAX_MOVES, NO_SQUARE, PAWN, PROMOTION, QUEEN, QUEEN_CASTLE, ROOK,
     SIDE, WHITE, WK, WQ, ZERO,
 )
-from chessmesa.core.position import attackers_to, en_passant_capturers, king_square
+from chessmesa.core.make_unmake import attackers_to, en_passant_capturers, king_square
 from chessmesa.core.tables import (
     between, bishop_attacks, king_attacks, knight_attacks, line, pawn_attacks, rook_attacks,
 )

@@ -10,7 +10,7 @@ from numba import njit
 
 from chessmesa.core.layout import MAX_MOVES
 from chessmesa.core.movegen import generate_legal
-from chessmesa.core.position import make_move, unmake_move
+from chessmesa.core.make_unmake import make_move, unmake_move
 
 
 @njit(cache=True, nogil=True)

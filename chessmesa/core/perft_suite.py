@@ -13,7 +13,7 @@ from typing import Callable
 
 import chess
 
-from chessmesa.core.board import Position
+from chessmesa.core.position import Position
 from chessmesa.core.convert import InvalidFenError, move_to_uci
 from chessmesa.core.perft import perft, perft_divide
 

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from chessmesa.core.board import Position
+from chessmesa.core.position import Position
 from chessmesa.core.layout import MAX_MOVES, SIDE
 from chessmesa.nn.checkpoint import load_model
 from chessmesa.nn.models import ModelConfig, build_model, forward_flops, parameter_count

@@ -47,11 +47,11 @@ import numpy as np
 from numba import njit
 
 from chessmesa.core.bits import popcount
-from chessmesa.core.board import Position
+from chessmesa.core.position import Position
 from chessmesa.core.layout import (
     BK, BLACK, BOARD, BQ, CASTLING, COLOR_BB, EP, HALFMOVE, KING, NO_SQUARE, PAWN, SIDE, WHITE, WK, WQ,
 )
-from chessmesa.core.position import attackers_to
+from chessmesa.core.make_unmake import attackers_to
 from chessmesa.core.tables import get_tables
 from chessmesa.search.bridge import LEAF_BB, LEAF_ST
 

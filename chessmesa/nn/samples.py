@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from chessmesa.core.board import Position
+from chessmesa.core.position import Position
 from chessmesa.core.layout import SIDE
 from chessmesa.datasets.split import game_keys, key_fraction
 from chessmesa.datasets.targets import policy_distribution, row_targets

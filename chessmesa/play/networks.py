@@ -25,7 +25,7 @@ import chess
 import numpy as np
 
 from chessmesa.core import Position, move_to_chess, move_to_uci
-from chessmesa.core.board import BoardFollower
+from chessmesa.core.position import BoardFollower
 from chessmesa.play.base import Analysis, Choice, Limit, SearchInfo
 from chessmesa.play.root_rules import guarded_move
 from chessmesa.play.searchers import MctsPlayer, mcts_keys, root_move_codes, value_to_wdl

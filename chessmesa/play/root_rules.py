@@ -31,7 +31,7 @@ from numba import njit
 from chessmesa.core.bits import popcount
 from chessmesa.core.layout import BISHOP, COLOR_BB, HALFMOVE, KNIGHT, MAX_MOVES, PAWN, QUEEN, ROOK, SIDE
 from chessmesa.core.movegen import generate_legal, in_check
-from chessmesa.core.position import make_move, unmake_move
+from chessmesa.core.make_unmake import make_move, unmake_move
 from chessmesa.core.status import insufficient_material, repetition_count
 
 PIECE_VALUES = {chess.PAWN: 1, chess.KNIGHT: 3, chess.BISHOP: 3, chess.ROOK: 5, chess.QUEEN: 9}

@@ -19,7 +19,7 @@ import chess
 import numpy as np
 
 from chessmesa.core import Position, move_to_chess
-from chessmesa.core.board import BoardFollower
+from chessmesa.core.position import BoardFollower
 from chessmesa.core.convert import match_move
 from chessmesa.core.layout import SIDE, WHITE
 from chessmesa.play.base import MIN_MOVETIME_MS, Analysis, Choice, Limit, SearchInfo, UciOption, allot_time

@@ -18,7 +18,7 @@ from chessmesa.core.layout import (
     BISHOP, BLACK, BOARD, COLOR_BB, EP_CAPTURE, KING_CASTLE, KNIGHT, PAWN, PROMOTION, QUEEN,
     QUEEN_CASTLE, ROOK, SIDE, WHITE, ZERO,
 )
-from chessmesa.core.position import king_square
+from chessmesa.core.make_unmake import king_square
 from chessmesa.core.tables import (
     between, bishop_attacks, knight_attacks, pawn_attacks, rook_attacks,
 )

@@ -38,7 +38,7 @@ from chessmesa.core.layout import (
     NULL_MOVE, PAWN, PLY, PROMOTION, QUEEN, ROOK, SIDE, WHITE, ZERO,
 )
 from chessmesa.core.movegen import generate_captures, generate_legal, in_check
-from chessmesa.core.position import attackers_to, make_move, unmake_move
+from chessmesa.core.make_unmake import attackers_to, make_move, unmake_move
 from chessmesa.core.tables import pawn_attacks
 from chessmesa.search.checks import _occupied_after, check_info, gives_check, quick_gives_check
 from chessmesa.search.softmax import softmax_in_place

@@ -22,7 +22,7 @@ from numba import njit
 
 from chessmesa.core.layout import HALFMOVE, HASH, HIST, MAX_MOVES, MAX_PLY, PLY
 from chessmesa.core.movegen import generate_legal, in_check
-from chessmesa.core.position import make_move, unmake_move
+from chessmesa.core.make_unmake import make_move, unmake_move
 from chessmesa.core.status import CHECKMATE, ONGOING, game_status, repetition_count
 from chessmesa.search.bridge import LEAF_BB, LEAF_ST
 from chessmesa.search.checks import check_info, gives_check, quick_gives_check
