@@ -196,8 +196,14 @@ def break_even_sentence(verdict: dict) -> str:
     low, high = verdict["limit_ci_ms"]
     interval = (f"{'below ' + format_limit(verdict['shortest_ms']) if low is None else format_limit(round(low, 3))}, "
                 f"{'beyond ' + format_limit(verdict['longest_ms']) if high is None else format_limit(round(high, 3))}")
-    return (f"{player} is stronger than {reference} below {verdict['limit_ms']:.3g} ms a move "
-            f"[{interval}] (break-even)")
+    limit = verdict["limit_ms"]
+    if own is None:
+        verdict_on_own_time = ""
+    elif limit > own:
+        verdict_on_own_time = f": at its own {own:.3g} ms a move it beats the searcher held to that time"
+    else:
+        verdict_on_own_time = f", less than its own {own:.3g} ms a move: at its own time the searcher is stronger"
+    return f"{player} is stronger than {reference} below {limit:.3g} ms a move [{interval}]{verdict_on_own_time}"
 
 
 def _games_file(folder: Path, index: int, a: Entrant, b: Entrant) -> Path:

@@ -84,5 +84,5 @@ def _print(summary: dict, out: str) -> None:
                       "-".join(str(x) for x in row["wdl"]), moved, over)
     console.print(table)
     for verdict in summary["break_even"]:
-        console.print(break_even_sentence(verdict))
+        console.print(break_even_sentence(verdict), markup=False)
     console.print(f"games, clock.json and elo-vs-time.png in {out}")

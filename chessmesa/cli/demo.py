@@ -78,6 +78,6 @@ def demo(out, quick, smoke, full, config_file, seed, workers, as_json):
         from chessmesa.analysis.clock import break_even_sentence
 
         for verdict in summary["clock"]["break_even"]:
-            console.print(f"clock: {break_even_sentence(verdict)}")
+            console.print(f"clock: {break_even_sentence(verdict)}", markup=False)
     console.print(f"report: {experiment.out / 'report.html'}   summary: {experiment.out / 'summary.json'}   "
                   f"figure: {experiment.out / 'headline.png'}   ({summary['seconds'] / 60:.1f} min)")
