@@ -138,3 +138,21 @@ def test_an_engine_files_checkpoint_is_found_beside_it(tmp_path):
     (tmp_path / "student.toml").write_text('kind = "policy"\nckpt = "students/tiny"\n')
     spec = load_engine_file(tmp_path / "student.toml")
     assert spec.options["ckpt"] == str(tmp_path / "students" / "tiny") and spec.name == "student"
+
+
+def test_the_shipped_students_play_from_a_fresh_clone():
+    """Every engine file that names a checkpoint finds it beside itself and plays a legal move."""
+    import chess
+
+    from chessmesa.play.players import Limit
+    from chessmesa.play.specs import find_engine_file
+
+    students = [path.stem for path in Path(__file__).resolve().parents[1].joinpath("engines").glob("*.toml")
+                if "ckpt" in tomllib.loads(path.read_text())]
+    assert students, "the full demo's best students ship in engines/"
+    for name in students:
+        player = make_player(name)
+        board = chess.Board("r1bqkbnr/pppp1ppp/2n5/4p3/4P3/5N2/PPPP1PPP/RNBQKB1R w KQkq - 2 3")
+        assert player.choose(board, Limit()).move in board.legal_moves
+        assert find_engine_file(name) is not None
+        player.close()
