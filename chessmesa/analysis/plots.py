@@ -262,17 +262,18 @@ def iteration_figure(result: dict) -> Figure:
 
 
 def clock_figure(result: dict) -> Figure:
-    """Elo against time per move (log axis): one line per searching player, its entrants at
-    their limits; a player that does not search is a point at its median move time, dotted on
-    to its 99th percentile; each break-even limit a dotted line. 95% intervals."""
+    """Elo against the measured median time per move (log axis), where a player's moves are
+    placed whatever its limit asked (Stockfish, say, cannot move in 1 ms): one line per
+    searching player, a point per limit; a player that does not search is a point, dotted on to
+    its 99th percentile; each break-even limit a dotted line. 95% intervals."""
     figure = Figure(figsize=(8, 4.8), dpi=DPI)
     axes = figure.subplots()
     rows = result["entrants"]
     families = list(dict.fromkeys(row["family"] for row in rows if row["limit_ms"] is not None))
     for family in families:
         members = [row for row in rows if row["family"] == family]
-        _errorbar(axes, [row["limit_ms"] for row in members], [row["elo"] for row in members],
-                  [row["elo_ci"] for row in members], f"{family} (at its limit)")
+        _errorbar(axes, [row["move_time"]["p50_ms"] or row["limit_ms"] for row in members],
+                  [row["elo"] for row in members], [row["elo_ci"] for row in members], f"{family} (at each limit)")
     for row in rows:
         if row["limit_ms"] is None and row["move_time"]["p50_ms"] is not None:
             times = row["move_time"]
@@ -291,7 +292,7 @@ def clock_figure(result: dict) -> Figure:
     axes.xaxis.set_major_locator(FixedLocator([0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000, 3000]))
     axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     axes.xaxis.set_minor_formatter(NullFormatter())
-    axes.set(xlabel="time per move (ms)", ylabel=f"Elo ({result['anchor']} = 0)",
+    axes.set(xlabel="measured median time per move (ms)", ylabel=f"Elo ({result['anchor']} = 0)",
              title="strength against time per move")
     axes.grid(alpha=0.3)
     axes.legend(fontsize=7)
