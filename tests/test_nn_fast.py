@@ -139,3 +139,24 @@ def test_netmcts_on_the_fast_path_searches_as_on_pytorch(tmp_path):
         same += a.move == b.move and a.pv == b.pv
         assert abs(a.score_cp - b.score_cp) <= 2 or a.move != b.move
     assert same >= len(boards) - 2
+
+
+def test_a_prior_temperature_flattens_the_network_priors_and_keeps_their_order():
+    from chessmesa.nn.fast import FastEvaluator
+    from chessmesa.nn.planes import position_arrays
+
+    config = MODEL_SIZES["tiny"]
+    weights = fold_weights({k: v.numpy() for k, v in trained_looking(config).state_dict().items()}, config)
+    positions = [Position.from_board(board) for board in game_boards(20)]
+    moves = np.zeros((len(positions), 256), dtype=np.int64)
+    counts = np.array([len(p.legal_moves()) for p in positions])
+    for i, position in enumerate(positions):
+        moves[i, :counts[i]] = position.legal_moves()
+    arrays = position_arrays(positions)
+    _, sharp = FastEvaluator(weights)(*arrays, moves, counts)
+    _, flat = FastEvaluator(weights, temperature=2.0)(*arrays, moves, counts)
+    for i, n in enumerate(counts):
+        assert np.argmax(sharp[i, :n]) == np.argmax(flat[i, :n]) and flat[i, :n].max() <= sharp[i, :n].max()
+        assert abs(flat[i, :n].sum() - 1) < 1e-9
+    with pytest.raises(ValueError, match="temperature"):
+        FastEvaluator(weights, temperature=0.0)

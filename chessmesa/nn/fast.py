@@ -231,10 +231,11 @@ def evaluate(bb, st, t, moves, count, weights, want_action_values):
 
 
 @njit(cache=True, fastmath=True, nogil=True)
-def evaluate_leaves(leaf_bb, leaf_st, moves, counts, weights, t, values, priors):
+def evaluate_leaves(leaf_bb, leaf_st, moves, counts, weights, t, temperature, values, priors):
     """The batch bridge's answer for a batch of leaves (:mod:`chessmesa.search.bridge`), one
     :func:`evaluate` after the other: ``values[i]`` and ``priors[i, :counts[i]]``, the softmax of
-    the policy logits over leaf ``i``'s legal moves."""
+    the policy logits over leaf ``i``'s legal moves at ``temperature`` (1: the network's own;
+    above 1 flatter, as lc0's policy softmax temperature)."""
     for i in range(counts.shape[0]):
         count = counts[i]
         logits, value, _ = evaluate(leaf_bb[i], leaf_st[i], t, moves[i], count, weights, False)
@@ -244,7 +245,7 @@ def evaluate_leaves(leaf_bb, leaf_st, moves, counts, weights, t, values, priors)
         top = logits.max()
         total = 0.0
         for j in range(count):
-            priors[i, j] = np.exp(logits[j] - top)
+            priors[i, j] = np.exp((logits[j] - top) / temperature)
             total += priors[i, j]
         for j in range(count):
             priors[i, j] /= total
@@ -264,14 +265,17 @@ class FastEvaluator:
     32
     """
 
-    def __init__(self, weights: tuple, threads: int = 1):
+    def __init__(self, weights: tuple, threads: int = 1, temperature: float = 1.0):
+        if not temperature > 0:
+            raise ValueError(f"prior temperature must be positive, got {temperature}")
         self.weights = weights
         self.tables = get_tables()
+        self.temperature = temperature
         limit_blas_threads(threads)
 
     def __call__(self, leaf_bb: np.ndarray, leaf_st: np.ndarray, repetitions: np.ndarray,
                  moves: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         values = np.empty(len(counts), dtype=np.float64)
         priors = np.zeros(moves.shape, dtype=np.float64)
-        evaluate_leaves(leaf_bb, leaf_st, moves, counts, self.weights, self.tables, values, priors)
+        evaluate_leaves(leaf_bb, leaf_st, moves, counts, self.weights, self.tables, self.temperature, values, priors)
         return values, priors

@@ -160,8 +160,12 @@ class NetMctsPlayer(MctsPlayer):
 
         self.network = load_spec_network(spec)
         fast = spec.options.get("fast", True) and supports(self.network.config) and self.network.device.type == "cpu"
-        self.leaves = (FastEvaluator(fold_weights(self.network.state(), self.network.config),
-                                     spec.options.get("threads", 1)) if fast else self.network)
+        try:
+            self.leaves = (FastEvaluator(fold_weights(self.network.state(), self.network.config),
+                                         spec.options.get("threads", 1), spec.options.get("prior_temperature", 1.0))
+                           if fast else self.network)
+        except ValueError as error:
+            raise SpecError(f"{error} in {spec.name!r}") from None
         super().__init__(spec, seed)
 
     def _searcher(self, options: dict) -> MCTS:
@@ -179,6 +183,8 @@ register_kind("policy", PolicyPlayer, {**_NETWORK_KEYS, "select": str, "rules": 
               "a network's best move, no search (ckpt=RUN_OR_FILE, device, threads, "
               "select=policy|q: the policy head's most probable move or the Q head's best, "
               "rules=false: the raw argmax without the root rules, fast=false: PyTorch at batch 1)")
-register_kind("netmcts", NetMctsPlayer, {**mcts_keys(), **_NETWORK_KEYS, "static_value": float, "fast": bool},
+register_kind("netmcts", NetMctsPlayer, {**mcts_keys(), **_NETWORK_KEYS, "static_value": float, "fast": bool,
+                                          "prior_temperature": float},
               f"MCTS with network leaves (ckpt, sims, batch: 1 on the fast path, {DEFAULT_BATCH} on PyTorch, "
-              "static_value=0..1 of the static evaluator's value in each leaf's, fast=false: PyTorch, mcts keys)")
+              "static_value=0..1 of the static evaluator's value in each leaf's, prior_temperature=T: the "
+              "network's priors at softmax temperature T on the fast path, fast=false: PyTorch, mcts keys)")
