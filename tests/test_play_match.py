@@ -162,7 +162,8 @@ def test_clock_periods_and_increments_reach_the_players():
     result = run_match("test-scripted:delay=0.1,seed=1", "random:seed=2", games=1, tc="2/0.4+0.01",
                        adjudication=Adjudication(max_moves=6))
     assert result.games[0].reason == "max moves"  # 0.6 s of thinking on a 0.4 s clock: periods add time
-    limits = scripted[-1].limits
+    warm_up, *limits = scripted[-1].limits  # a match warms each player with one move first
+    assert warm_up.nodes == 1 and warm_up.wtime_ms is None
     assert [limit.movestogo for limit in limits] == [2, 1, 2, 1, 2, 1]
     assert limits[0].wtime_ms == 400 and limits[0].winc_ms == 10
     assert 300 < limits[1].wtime_ms < 320  # 400 - ~100 thinking + 10 increment
