@@ -173,9 +173,11 @@ def bradley_terry_intervals(
     n_resamples: int = 200,
     seed: int = 0,
     level: float = 0.95,
+    samples: np.ndarray | None = None,
 ) -> np.ndarray:
     """Percentile-bootstrap intervals for :func:`bradley_terry` ratings, shape ``(players, 2)``,
-    from :func:`bradley_terry_samples`.
+    from :func:`bradley_terry_samples` (or from its ``samples`` when a caller already drew them
+    with the same anchor, to derive other figures from the same replicates).
 
     The anchor's interval is a point, since its rating is fixed by definition. A sweep resamples
     to itself, so where the results set no limit the interval is opened instead: a player's
@@ -192,7 +194,8 @@ def bradley_terry_intervals(
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must lie in (0, 1), got {level}")
     table = _validated_table(results)
-    samples = bradley_terry_samples(table, anchor, anchor_rating, prior_draws, n_resamples, seed)
+    if samples is None:
+        samples = bradley_terry_samples(table, anchor, anchor_rating, prior_draws, n_resamples, seed)
     tail = 50.0 * (1.0 - level)
     intervals = np.percentile(samples, [tail, 100.0 - tail], axis=0).T
     scored_against = table[:, :, 0] + table[:, :, 1] > 0

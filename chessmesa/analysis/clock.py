@@ -285,8 +285,8 @@ def summarise(players: list[Entrant], results: list[MatchResult], config: dict, 
     reference = [index[entrant.name] for entrant in reference_family(players)]
     anchor = reference[0]
     ratings = bradley_terry(table, anchor=anchor)
-    intervals = bradley_terry_intervals(table, anchor=anchor, n_resamples=resamples, seed=config["seed"])
     samples = bradley_terry_samples(table, anchor=anchor, n_resamples=resamples, seed=config["seed"])
+    intervals = bradley_terry_intervals(table, anchor=anchor, samples=samples)  # the same replicates
     seconds: dict[str, list[float]] = {entrant.name: [] for entrant in players}
     for result in results:
         for game in result.games:
