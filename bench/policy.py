@@ -41,11 +41,11 @@ from pathlib import Path
 from typing import Callable
 
 import chess
-import chess.pgn
 import numpy as np
 import torch
 
 from chessmesa.core import Position
+from chessmesa.datasets.sources.pgn import boards_along_games
 from chessmesa.nn import MODEL_SIZES, build_model
 from chessmesa.nn.checkpoint import MODEL_FILE, save_model
 from chessmesa.nn.models import forward_flops
@@ -63,15 +63,7 @@ BLOCK = 100
 
 def game_boards(count: int) -> list[chess.Board]:
     """Boards along the shipped games, in game order, each with its move stack."""
-    boards: list[chess.Board] = []
-    with open(GAMES) as pgn:
-        while len(boards) < count and (game := chess.pgn.read_game(pgn)) is not None:
-            board = game.board()
-            for move in game.mainline_moves():
-                board.push(move)
-                if not board.is_game_over():
-                    boards.append(board.copy())
-    return boards[:count]
+    return boards_along_games(GAMES, count)
 
 
 def peak_flops(seconds: float = 1.0) -> float:

@@ -158,6 +158,16 @@ def mode_config(mode: str) -> DemoConfig:
     return DemoConfig.from_toml(CONFIGS / f"{mode}.toml")
 
 
+def differing_fields(saved: dict, wanted: dict) -> list[str]:
+    """The fields where a run folder's saved configuration and the one asked for differ, sorted:
+    what a refusal to resume names.
+
+    >>> differing_fields({"seed": 0, "steps": 600}, {"seed": 1, "steps": 600, "models": ["tiny"]})
+    ['models', 'seed']
+    """
+    return sorted(key for key in set(saved) | set(wanted) if saved.get(key) != wanted.get(key))
+
+
 def student_name(teacher_budget: int, model: str, target: str | None = None) -> str:
     """``tiny-b64``; a student on another target than the demo's carries it: ``tiny-b1024-visits``."""
     return f"{model}-b{teacher_budget}" + (f"-{target.replace(':', '')}" if target else "")
@@ -226,7 +236,7 @@ class Experiment:
         config = asdict(self.config)
         if path.exists():
             previous, wanted = json.loads(path.read_text()), json.loads(json.dumps(config))
-            differ = sorted(key for key in set(previous) | set(wanted) if previous.get(key) != wanted.get(key))
+            differ = differing_fields(previous, wanted)
             if differ:
                 raise ValueError(f"{self.out} holds a demo with another configuration ({', '.join(differ)}); "
                                  "use another --out or the same run and seed")

@@ -7,13 +7,13 @@ from dataclasses import replace
 from itertools import islice
 
 import chess
-import chess.pgn
 import numpy as np
 import pytest
 import torch
 
 from chessmesa.core import Position
 from chessmesa.core.position import BoardFollower
+from chessmesa.datasets.sources.pgn import boards_along_games
 from chessmesa.nn import MODEL_SIZES, build_model
 from chessmesa.nn.checkpoint import MODEL_FILE, save_model
 from chessmesa.nn.fast import evaluate, fold_weights, supports
@@ -49,16 +49,7 @@ def trained_looking(config, seed: int = 0) -> torch.nn.Module:
 
 def game_boards(count: int) -> list[chess.Board]:
     """Boards along the shipped Lichess games, each with its game's move stack."""
-    boards = []
-    with open(DATA / "games" / "lichess_2021-10_sample.pgn") as pgn:
-        while len(boards) < count:
-            game = chess.pgn.read_game(pgn)
-            board = game.board()
-            for move in game.mainline_moves():
-                board.push(move)
-                if not board.is_game_over():
-                    boards.append(board.copy())
-    return boards[:count]
+    return boards_along_games(DATA / "games" / "lichess_2021-10_sample.pgn", count)
 
 
 @pytest.mark.parametrize("name", CONFIGS)

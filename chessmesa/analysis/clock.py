@@ -37,7 +37,7 @@ import numpy as np
 
 from chessmesa.analysis.bradley_terry import bradley_terry, bradley_terry_intervals, bradley_terry_samples, results_table
 from chessmesa.analysis.results import write_result
-from chessmesa.experiment import ProgressFactory, silent_progress
+from chessmesa.experiment import ProgressFactory, differing_fields, silent_progress
 from chessmesa.play.game import DEFAULT_MAX_MOVES, Adjudication
 from chessmesa.play.match import MatchResult, run_match
 from chessmesa.play.specs import EngineSpec, kind_info, parse_spec
@@ -229,8 +229,7 @@ def check_folder(out: str | Path, config: dict) -> None:
     holding another configuration is refused (ValueError naming the differing fields)."""
     path = Path(out) / "config.json"
     if path.exists():
-        saved = json.loads(path.read_text())
-        differ = sorted(key for key in set(saved) | set(config) if saved.get(key) != config.get(key))
+        differ = differing_fields(json.loads(path.read_text()), config)
         if differ:
             raise ValueError(f"{out} holds a clock run with other settings ({', '.join(differ)}): use another --out")
     else:

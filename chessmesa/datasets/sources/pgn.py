@@ -11,6 +11,8 @@ file, from 0.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import chess
 import chess.pgn
 
@@ -34,6 +36,27 @@ class _QuietGameBuilder(chess.pgn.GameBuilder):
 def _open(path: str):
     # one way to open the file for both the scan and the workers: the offsets must agree
     return open(path, encoding="utf-8", errors="replace", newline="")
+
+
+def boards_along_games(path: str | Path, count: int) -> list[chess.Board]:
+    """The first ``count`` positions along the main lines of a PGN file's games, in game order,
+    each a board with its game's move stack (as a game hands positions to a player); positions
+    where the game is over are left out. Fewer when the file runs out.
+
+    >>> import chessmesa
+    >>> games = Path(chessmesa.__file__).parents[1] / "data" / "games" / "lichess_2021-10_sample.pgn"
+    >>> [len(board.move_stack) for board in boards_along_games(games, 3)]
+    [1, 2, 3]
+    """
+    boards: list[chess.Board] = []
+    with open(path, encoding="utf-8", errors="replace") as pgn:
+        while len(boards) < count and (game := chess.pgn.read_game(pgn)) is not None:
+            board = game.board()
+            for move in game.mainline_moves():
+                board.push(move)
+                if not board.is_game_over():
+                    boards.append(board.copy())
+    return boards[:count]
 
 
 def game_offsets(path: str) -> list[int]:
