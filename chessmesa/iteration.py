@@ -144,7 +144,7 @@ class Iteration:
                  progress: ProgressFactory | None = None, log: Callable[[str], None] = print):
         self.config = config
         self.out = Path(out)
-        self.workers = workers or default_workers()
+        self.workers = workers  # None: all cores, or on Ray all the cluster's CPUs
         self.backend, self.ray_address = backend, ray_address
         self.progress = progress or silent_progress
         self.log = log
@@ -299,7 +299,7 @@ class Iteration:
         c = self.config
         with self.progress(f"{path.parent.name}/{path.stem}", c.games) as advance:
             result = run_match(pairing.spec_a, pairing.spec_b, c.games, openings=str(OPENINGS), tc="spec",
-                               concurrency=min(self.workers, c.games),
+                               concurrency=min(self.workers or default_workers(), c.games),
                                adjudication=Adjudication(max_moves=c.max_moves), seed=seed,
                                progress=lambda game, _: advance())
         stats = match_stats(result).to_dict()

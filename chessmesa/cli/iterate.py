@@ -59,7 +59,8 @@ def generations_table(summary: dict):
                    "(0: the student's own value, AlphaZero's loop; 1: its priors with the static value).")
 @click.option("--init", type=click.Path(), help="A student (run folder or model file) whose search labels "
                                                "generation 0 instead of the static mcts.")
-@click.option("--workers", type=click.IntRange(1), help="Worker processes (default: all cores).")
+@click.option("--workers", type=click.IntRange(1),
+              help="Worker processes or Ray actors [default: all cores, or all the cluster's CPUs].")
 @click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="Where the labelling runs (as for generate).")
 @click.option("--ray-address", help="Ray cluster to join (default: start a local Ray).")

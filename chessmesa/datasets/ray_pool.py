@@ -32,7 +32,7 @@ class RayPool:
                          include_dashboard=False, log_to_driver=False, logging_level="error")
             except (ConnectionError, RuntimeError, ValueError) as error:
                 raise DatasetError(f"cannot start Ray{f' at {address}' if address else ''}: "
-                                   f"{str(error).splitlines()[0]}") from None
+                                   f"{_reason(error)}") from None
         self.workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         actor = ray.remote(num_cpus=1)(TaskWorker)
         self._actors = [actor.remote(config) for _ in range(self.workers)]
@@ -64,3 +64,17 @@ class RayPool:
         while self._idle and self._queue:
             actor = self._idle.popleft()
             self._running[actor.run.remote(self._queue.popleft())] = actor
+
+
+def _reason(error: BaseException) -> str:
+    """The first line of Ray's error, and what is missing when the cluster refused our token.
+
+    Ray names a refused token only deep in the chained cause: ``ray start --head`` turns token
+    authentication on by itself where ``~/.ray/auth_token`` exists (any local ``ray.init()``
+    writes one), but a driver joining an explicit address sends a token only when told to.
+    """
+    reason = str(error).splitlines()[0]
+    if "InvalidAuthToken" in str(error.__cause__):
+        reason += (" (the cluster uses token authentication: set RAY_AUTH_MODE=token and give its "
+                   "token in ~/.ray/auth_token, RAY_AUTH_TOKEN_PATH or RAY_AUTH_TOKEN)")
+    return reason
