@@ -200,6 +200,51 @@ def probes_figure(result: dict) -> Figure:
     return figure
 
 
+def lookahead_figure(result: dict) -> Figure:
+    """Top row: per patched square, the drop in the solution's log-odds minus the other squares'
+    per layer, with 95% intervals. Bottom row: per probe target, the square-wise probe's accuracy
+    per layer, trained (solid) and random-init (dashed), the input planes (dash-dot) and no
+    features (dotted). One colour per student."""
+    from chessmesa.analysis.lookahead import TARGET_NAMES
+    from chessmesa.analysis.patching import PATCHED_SQUARES
+
+    columns = max(len(PATCHED_SQUARES), len(TARGET_NAMES))
+    figure = Figure(figsize=(3.6 * columns, 6.6), dpi=DPI)
+    grid = figure.subplots(2, columns, squeeze=False)
+    for index, student in enumerate(result["students"]):
+        colour = f"C{index}"
+        layers = list(student["patching"]["layers"])
+        x = np.arange(len(layers))
+        for axes, square in zip(grid[0], PATCHED_SQUARES):
+            entries = [student["patching"]["layers"][layer][square]["difference"] for layer in layers]
+            means = np.array([_number(entry["mean"]) for entry in entries])
+            spread = np.array([[m - _number(e["ci"][0]), _number(e["ci"][1]) - m] for m, e in zip(means, entries)]).T
+            axes.errorbar(x + 0.08 * index, means, yerr=np.nan_to_num(spread).clip(min=0), fmt="o-", capsize=2,
+                          color=colour, label=student["name"])
+            axes.set_xticks(x, layers, rotation=45, ha="right", fontsize="small")
+            axes.axhline(0, color="grey", linewidth=0.8)
+            axes.set(title=f"patch {square} square", ylabel="log-odds drop minus others")
+        probes = student["probes"]
+        probed = list(probes["trained"])
+        x = np.arange(len(probed))
+        for axes, target in zip(grid[1], TARGET_NAMES):
+            axes.plot(x, [_number(probes["trained"][layer][target]) for layer in probed], "o-", color=colour,
+                      label=student["name"])
+            axes.plot(x, [_number(probes["random"][layer][target]) for layer in probed], "x--", color=colour,
+                      alpha=0.6, label="random init")
+            axes.axhline(_number(probes["planes"][target]), color=colour, linestyle="-.", alpha=0.6,
+                         label="input planes")
+            axes.axhline(_number(probes["prior"][target]), color="grey", linestyle=":", label="no features")
+            axes.set_xticks(x, probed, rotation=45, ha="right", fontsize="small")
+            axes.set(title=f"probe: {target} target square", ylabel="held-out top-1", ylim=(0, 1))
+    for axes in grid.ravel():
+        axes.grid(alpha=0.3)
+    grid[0, 0].legend(fontsize="x-small")
+    grid[1, 0].legend(fontsize="x-small")
+    figure.tight_layout()
+    return figure
+
+
 def _ratings_figure(names: list[str], ratings: list, intervals: list, xlabel: str) -> Figure:
     """One row per player: its Elo and 95% interval."""
     figure = Figure(figsize=(7, 0.4 * len(names) + 1.5), dpi=DPI)
@@ -302,7 +347,8 @@ def clock_figure(result: dict) -> Figure:
 
 FIGURES: dict[str, Callable[[dict], Figure]] = {
     "agreement": agreement_figure, "puzzles": puzzles_figure, "equivalence": equivalence_figure,
-    "frontier": frontier_figure, "probes": probes_figure, "tournament": tournament_figure,
+    "frontier": frontier_figure, "probes": probes_figure, "lookahead": lookahead_figure,
+    "tournament": tournament_figure,
     "iteration": iteration_figure, "duels": duels_figure, "clock": clock_figure,
 }
 

@@ -20,7 +20,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import Callable, TextIO, TypeVar
 
 import chess
 import numpy as np
@@ -30,6 +30,7 @@ from chessmesa.play.players import Limit, Player
 from chessmesa.play.root_rules import gives_mate
 
 BAND_WIDTH = 200
+T = TypeVar("T")
 
 
 class PuzzleError(ValueError):
@@ -75,32 +76,49 @@ def rating_band(rating: int, width: int = BAND_WIDTH) -> int:
     return rating // width * width
 
 
-def read_puzzles(source: str | Path | TextIO) -> list[Puzzle]:
-    """Every puzzle of a CSV file; each is replayed once, so an illegal move is caught here."""
+def read_csv_rows(source: str | Path | TextIO, what: str) -> tuple[str, list[list[str]]]:
+    """The name and the rows of a CSV file of ``what``; PuzzleError when it cannot be read."""
     name = getattr(source, "name", str(source))
     try:
         text = source.read() if hasattr(source, "read") else Path(source).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise PuzzleError(f"cannot read puzzles {name!r}: {error}") from None
-    rows = list(csv.reader(io.StringIO(text)))
+        raise PuzzleError(f"cannot read {what} {name!r}: {error}") from None
+    return name, list(csv.reader(io.StringIO(text)))
+
+
+def parse_rows(name: str, rows: list[list[str]], first_number: int, parse: Callable[[list[str], int], T],
+               what: str) -> list[T]:
+    """``parse(row, line number)`` of every row that is not blank (numbered from
+    ``first_number``); PuzzleError naming the file and line of the first row it refuses (a
+    ValueError or IndexError), or when no row is left."""
+    parsed = []
+    for number, row in enumerate(rows, first_number):
+        if not "".join(row).strip():
+            continue
+        try:
+            parsed.append(parse(row, number))
+        except (IndexError, ValueError) as error:
+            raise PuzzleError(f"{name}:{number}: bad {what} {','.join(row)!r}: {error}") from None
+    if not parsed:
+        raise PuzzleError(f"no {what}s in {name!r}")
+    return parsed
+
+
+def read_puzzles(source: str | Path | TextIO) -> list[Puzzle]:
+    """Every puzzle of a CSV file; each is replayed once, so an illegal move is caught here."""
+    name, rows = read_csv_rows(source, "puzzles")
     header = rows[0] if rows and "FEN" in rows[0] else None
     columns = {key: header.index(key) for key in ("FEN", "Moves", "Rating")} if header else \
         {"FEN": 0, "Moves": 1, "Rating": 2}
-    puzzles = []
-    for number, row in enumerate(rows[1:] if header else rows, 2 if header else 1):
-        if not row or not "".join(row).strip():
-            continue
-        try:
-            fields = {key: row[index] for key, index in columns.items()}
-            puzzle_id = row[header.index("PuzzleId")] if header and "PuzzleId" in header else str(number)
-            puzzle = Puzzle(puzzle_id, fields["FEN"], fields["Moves"].split(), int(fields["Rating"]))
-            _replay(puzzle)
-        except (IndexError, ValueError) as error:
-            raise PuzzleError(f"{name}:{number}: bad puzzle {','.join(row)!r}: {error}") from None
-        puzzles.append(puzzle)
-    if not puzzles:
-        raise PuzzleError(f"no puzzles in {name!r}")
-    return puzzles
+
+    def parse(row: list[str], number: int) -> Puzzle:
+        fields = {key: row[index] for key, index in columns.items()}
+        puzzle_id = row[header.index("PuzzleId")] if header and "PuzzleId" in header else str(number)
+        puzzle = Puzzle(puzzle_id, fields["FEN"], fields["Moves"].split(), int(fields["Rating"]))
+        _replay(puzzle)
+        return puzzle
+
+    return parse_rows(name, rows[1:] if header else rows, 2 if header else 1, parse, "puzzle")
 
 
 def _replay(puzzle: Puzzle) -> None:

@@ -161,6 +161,35 @@ def _probes(result: dict) -> Section:
     return Section("Linear probes", tables=tables)
 
 
+def _lookahead(result: dict) -> Section:
+    """Per student: the patching differences per layer and square, then the probes with controls."""
+    from chessmesa.analysis.lookahead import TARGET_NAMES
+    from chessmesa.analysis.patching import PATCHED_SQUARES
+
+    def effect(entry: dict) -> str:
+        return _interval(entry["mean"], entry["ci"], lambda v: _fixed(v, 2))
+
+    tables = []
+    for student in result["students"]:
+        patching = student["patching"]
+        layers = patching["layers"]
+        tables.append(Table(
+            ["layer", *(f"{square} minus others" for square in PATCHED_SQUARES), "others"],
+            [[layer, *(effect(layers[layer][square]["difference"]) for square in PATCHED_SQUARES),
+              effect(layers[layer]["others"])] for layer in layers],
+            f"{student['name']}: drop in the solution's log-odds when one square is patched from the twin, "
+            f"on the {patching['noticed']} of {patching['puzzles']} puzzles whose twin drops it by "
+            f">= {patching['min_total_drop']:g} (95% CI over puzzles)"))
+        probes = student["probes"]
+        tables.append(Table(
+            ["target", "no features", "input planes", *(f"{layer} trained/random" for layer in probes["trained"])],
+            [[target, _percent(probes["prior"][target]), _percent(probes["planes"][target]),
+              *(f"{_percent(probes['trained'][layer][target])}/{_percent(probes['random'][layer][target])}"
+                for layer in probes["trained"])] for target in TARGET_NAMES],
+            f"{student['name']}: square-wise probe top-1 accuracy on {result['probe_split']['test']} held-out puzzles"))
+    return Section("Look-ahead: patching and square-wise probes", tables=tables)
+
+
 def _tournament(result: dict) -> Section:
     """One rating column per scale (the anchor's, random's, Stockfish's), in the order of the first."""
     scales = result.get("scales") or [{"anchor": result.get("anchor"), "anchor_elo": result.get("anchor_elo", 0),
@@ -224,8 +253,8 @@ def _iteration(result: dict) -> Section:
 
 
 SUMMARIES = {"agreement": _agreement, "puzzles": _puzzles, "equivalence": _equivalence,
-             "frontier": _frontier, "probes": _probes, "tournament": _tournament, "iteration": _iteration,
-             "duels": _duels, "clock": _clock}
+             "frontier": _frontier, "probes": _probes, "lookahead": _lookahead, "tournament": _tournament,
+             "iteration": _iteration, "duels": _duels, "clock": _clock}
 
 
 def summarise(result: dict) -> Section:

@@ -16,7 +16,10 @@ from chessmesa.play.game import DEFAULT_MAX_MOVES
 
 #: Openings for the analysis tournaments: deterministic engines from one start position would
 #: replay the same game pair over and over.
-SHIPPED_OPENINGS = Path(__file__).resolve().parents[2] / "data" / "openings" / "noob_2moves.epd"
+SHIPPED_DATA = Path(__file__).resolve().parents[2] / "data"
+SHIPPED_OPENINGS = SHIPPED_DATA / "openings" / "noob_2moves.epd"
+SHIPPED_PUZZLES = SHIPPED_DATA / "puzzles" / "lichess_puzzles.csv"
+SHIPPED_LOOKAHEAD = SHIPPED_DATA / "puzzles" / "lookahead.csv"  # built by `analyze lookahead-puzzles`
 
 
 def _int_list(text: str, option: str) -> tuple[int, ...]:
@@ -359,3 +362,113 @@ def report(folder, out_dir, title, as_json):
     else:
         console.print(f"wrote {written['html']} and {written['markdown']} "
                       f"({len(written['sections'])} sections)")
+
+
+def _students(paths: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``(name, checkpoint)`` of each path: a student's run folder or model file, or a folder of
+    run folders (a demo's ``students/``, a sweep) standing for every student in it."""
+    from chessmesa.nn.checkpoint import MODEL_FILE
+
+    students = []
+    for path in map(Path, paths):
+        if not path.exists():
+            raise BadInput(f"no such student {str(path)!r}")
+        inside = sorted(child for child in path.iterdir() if (child / MODEL_FILE).exists()) if path.is_dir() else []
+        if path.is_dir() and not (path / MODEL_FILE).exists() and inside:
+            students += [(child.name, str(child)) for child in inside]
+        else:
+            students.append((path.stem if path.is_file() else path.name, str(path)))
+    return students
+
+
+@analyze.command()
+@click.option("--run", "runs", required=True, multiple=True,
+              help="A student's run folder or model file, or a folder of run folders (every student "
+                   "in it); repeat for several.")
+@click.option("--puzzles", "puzzle_file", type=click.Path(dir_okay=False), default=str(SHIPPED_LOOKAHEAD),
+              show_default="the shipped data/puzzles/lookahead.csv",
+              help="A look-ahead puzzle set (from `chessmesa analyze lookahead-puzzles`).")
+@click.option("--probe-puzzles", type=click.Path(dir_okay=False), default=str(SHIPPED_PUZZLES),
+              show_default="the shipped Lichess puzzles",
+              help="Lichess puzzles whose three-move lines add to the probes' training positions.")
+@click.option("--limit", type=click.IntRange(8), default=None,
+              help="A seeded sample of N puzzles of the set (default: all).")
+@click.option("--min-drop", type=float, default=1.0, show_default=True,
+              help="Patching counts the puzzles whose whole twin lowers the student's log-odds of the "
+                   "solution by at least this much.")
+@_with(_output_options)
+def lookahead(runs, puzzle_file, probe_puzzles, limit, min_drop, seed, as_json, json_out, plot):
+    """Look-ahead inside students: activation patching and square-wise probes per layer.
+
+    For each layer: the drop in the solution's log-odds when the target square of the line's 1st,
+    2nd or 3rd move is patched from the puzzle's corrupted twin, against the other squares; and
+    probes for those squares (and the student's own move) beside three controls.
+
+    \b
+    chessmesa analyze lookahead --run engines/students/small-b1024 --plot lookahead.png
+    """
+    import numpy as np
+
+    from chessmesa.analysis.lookahead import probe_fits, run_lookahead
+    from chessmesa.analysis.lookahead_puzzles import read_lookahead_set
+    from chessmesa.analysis.puzzles import PuzzleError, read_puzzles
+    from chessmesa.nn import load_network
+
+    students = _students(runs)
+    try:
+        puzzles = read_lookahead_set(puzzle_file)
+        extra = read_puzzles(probe_puzzles)
+        layers = [len(load_network(checkpoint).model.square_layers()) for _, checkpoint in students]
+    except (PuzzleError, ValueError) as error:
+        raise BadInput(str(error)) from None
+    if limit is not None and limit < len(puzzles):
+        chosen = np.sort(np.random.default_rng(seed).choice(len(puzzles), limit, replace=False))
+        puzzles = [puzzles[index] for index in chosen]
+    if len(puzzles) < 8:
+        raise BadInput(f"{puzzle_file} holds {len(puzzles)} puzzles; look-ahead needs 8 at least")
+    total = sum(len(puzzles) + probe_fits(count) for count in layers)
+    with progress_bar("look-ahead", total, enabled=not as_json) as advance:
+        result = run_lookahead(students, puzzles, extra, seed, min_drop, advance)
+    _emit(result, {"students": [checkpoint for _, checkpoint in students], "puzzles": puzzle_file,
+                   "probe_puzzles": probe_puzzles, "limit": limit, "min_drop": min_drop, "seed": seed}, as_json, json_out, plot)
+
+
+@analyze.command("lookahead-puzzles")
+@click.option("--puzzles", "puzzle_file", type=click.Path(dir_okay=False),
+              default=str(SHIPPED_PUZZLES),
+              show_default="the shipped Lichess puzzles", help="Lichess puzzles (CSV: FEN,Moves,Rating).")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="The set's CSV file.")
+@click.option("--checker", default="stockfish:nodes=20000", show_default=True,
+              help="The engine that must agree with each line and tell the twin's best move.")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Only the file's first N puzzles.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Orders each puzzle's corruptions.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+def lookahead_puzzles(puzzle_file, out_file, checker, limit, seed, as_json):
+    """Build a look-ahead puzzle set: forced three-move lines, each with a corrupted twin.
+
+    \b
+    chessmesa analyze lookahead-puzzles --out lookahead.csv --limit 500
+    """
+    from chessmesa.analysis.lookahead_puzzles import build_lookahead_set, write_lookahead_set
+    from chessmesa.analysis.puzzles import PuzzleError, read_puzzles
+    from chessmesa.play.players import make_player
+
+    _check_spec(checker)
+    try:
+        puzzles = read_puzzles(puzzle_file)[:limit]
+    except PuzzleError as error:
+        raise BadInput(str(error)) from None
+    player = make_player(checker, seed)
+    try:
+        with progress_bar("look-ahead puzzles", len(puzzles), enabled=not as_json) as advance:
+            chosen, counts = build_lookahead_set(puzzles, player, seed=seed, progress=advance)
+    finally:
+        player.close()
+    write_lookahead_set(out_file, chosen)
+    counts = {**counts, "out": out_file, "checker": checker, "source": puzzle_file, "seed": seed}
+    if as_json:
+        print_json(counts)
+    else:
+        console.print(f"{counts['with_twin']} look-ahead puzzles of {counts['puzzles']} written to {out_file} "
+                      f"({counts['three_move_lines']} with a three-move line, {counts['checker_agrees']} "
+                      f"that {checker} agrees with)", markup=False)

@@ -137,6 +137,12 @@ class ResNet(nn.Module):
         # built last, so that a model without it draws the same initial weights as before it existed
         self.q_out = nn.Conv2d(width, POLICY_PLANES, 1) if config.action_values else None
 
+    def square_layers(self) -> dict[str, nn.Module]:
+        """The modules whose outputs hold a vector per square (``[B, C, 8, 8]``), in order, by the
+        names ``forward``'s taps use: what activation patching replaces square by square."""
+        return {"stem": self.stem, **{f"block{i + 1}": block for i, block in enumerate(self.blocks)},
+                "policy_head": self.policy_conv}
+
     def forward(self, x: torch.Tensor, taps: dict | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         x = _record(taps, "stem", self.stem(x))
         for i, block in enumerate(self.blocks):
@@ -183,6 +189,10 @@ class Transformer(nn.Module):
         self.value_hidden = nn.Linear(width, config.value_hidden)
         self.value_out = nn.Linear(config.value_hidden, 1)
         self.q_out = nn.Linear(width, POLICY_PLANES) if config.action_values else None
+
+    def square_layers(self) -> dict[str, nn.Module]:
+        """The blocks, whose outputs hold a vector per square (``[B, 64, C]``), in order."""
+        return {f"block{i + 1}": block for i, block in enumerate(self.blocks)}
 
     def forward(self, x: torch.Tensor, taps: dict | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         x = _record(taps, "embed", self.embed(x.flatten(2).transpose(1, 2)) + self.square)
