@@ -18,7 +18,9 @@
    leave wide;
 7. **clock**: strength against time per move (:mod:`chessmesa.analysis.clock`): every student
    alone at its own speed, ``mcts`` at each of ``clock_limits`` ms a move, and Stockfish;
-8. **report**: ``summary.json`` (a ``students`` list with each student's teacher budget, model,
+8. **look-ahead**: activation patching and square-wise probes in every student
+   (:mod:`chessmesa.analysis.lookahead`), on ``lookahead_puzzles`` puzzles of the shipped set;
+9. **report**: ``summary.json`` (a ``students`` list with each student's teacher budget, model,
    training compute, agreement, Elo and break-even time), ``headline.png`` and ``report.html``,
    which opens with the answer.
 
@@ -49,6 +51,7 @@ from chessmesa.play.game import DEFAULT_MAX_MOVES
 DATA = Path(__file__).resolve().parents[1] / "data"
 OPENINGS = DATA / "openings" / "noob_2moves.epd"
 PUZZLES = DATA / "puzzles" / "lichess_puzzles.csv"
+LOOKAHEAD_PUZZLES = DATA / "puzzles" / "lookahead.csv"
 RANDOM = "random"
 
 # progress(description, total) -> a context manager yielding advance(n)
@@ -75,6 +78,8 @@ class DemoConfig:
     duel_games: int = 0  # games of each student against the anchor alone (0: no duels)
     clock_limits: tuple[float, ...] = ()  # ms per move at which the students meet mcts (analyze clock)
     clock_games: int = 0  # games of each pairing of the clock stage (0: no clock stage)
+    lookahead_puzzles: int = 0  # puzzles of the look-ahead set patched in every student (0: no look-ahead stage)
+    lookahead_probe_puzzles: int = 5000  # Lichess puzzles whose lines train the look-ahead probes (file order)
     seed: int = 0
 
     @property
@@ -125,6 +130,9 @@ class DemoConfig:
         problems += [f"unknown model {m!r}" for m in self.models if m not in MODEL_NAMES]
         if not 0 < self.holdout < 1:
             problems.append(f"holdout {self.holdout} must lie in (0, 1)")
+        if not (self.lookahead_puzzles == 0 or self.lookahead_puzzles >= 8) or self.lookahead_probe_puzzles < 0:
+            problems.append("lookahead_puzzles must be 0 (no look-ahead stage) or at least 8, "
+                            "lookahead_probe_puzzles 0 or more")
         if self.clock_games % 2 or self.duel_games % 2:
             problems.append("clock_games and duel_games must be even (both colours of every opening)")
         if problems:
@@ -139,7 +147,8 @@ _FIELD_TYPES = {"positions": (False, (int,)), "budgets": (True, (int,)), "teache
                 "tournament_budgets": (True, (int,)), "games_per_pair": (False, (int,)), "reference": (False, (int,)),
                 "target": (False, (str,)), "comparison_target": (False, (str,)), "holdout": (False, _NUMBER),
                 "stockfish_elos": (True, (int,)), "duel_games": (False, (int,)), "clock_limits": (True, _NUMBER),
-                "clock_games": (False, (int,)), "seed": (False, (int,))}
+                "clock_games": (False, (int,)), "lookahead_puzzles": (False, (int,)),
+                "lookahead_probe_puzzles": (False, (int,)), "seed": (False, (int,))}
 #: The model sizes a run may name (:data:`chessmesa.nn.models.MODEL_SIZES`, without importing torch).
 MODEL_NAMES = ("tiny", "tiny-global", "small", "medium", "transformer")
 
@@ -218,12 +227,21 @@ class Experiment:
         main = [(b, m, None) for m in self.config.models for b in self.config.teacher_budgets]
         return main + [(self.config.teacher_budgets[-1], self.config.models[0], self.config.comparison_target)]
 
+    @property
+    def traced(self) -> tuple[int, str, str | None]:
+        """The student whose training the look-ahead stage follows (from snapshots at each
+        quarter of its steps): the top teacher budget's, of the last (largest) model."""
+        return self.config.teacher_budgets[-1], self.config.models[-1], None
+
+    def _traces(self, student: tuple[int, str, str | None]) -> bool:
+        return bool(self.config.lookahead_puzzles) and student == self.traced
+
     # the stages
     def run(self) -> dict:
         self.check_config()
         start = time.perf_counter()
         for stage in (self.generate, self.train, self.agreement, self.puzzles, self.tournament, self.duels,
-                      self.clock):
+                      self.clock, self.lookahead):
             stage()
         summary = self.summarise(time.perf_counter() - start)
         self.report()
@@ -236,12 +254,12 @@ class Experiment:
         config = asdict(self.config)
         if path.exists():
             previous, wanted = json.loads(path.read_text()), json.loads(json.dumps(config))
-            differ = differing_fields(previous, wanted)
+            # a field the saved run lacks came with a newer version: its stage has not run yet
+            differ = [name for name in differing_fields(previous, wanted) if name in previous]
             if differ:
                 raise ValueError(f"{self.out} holds a demo with another configuration ({', '.join(differ)}); "
                                  "use another --out or the same run and seed")
-        else:
-            path.write_text(json.dumps(config, indent=2))
+        path.write_text(json.dumps(config, indent=2))
 
     def generate(self) -> None:
         from chessmesa.datasets import GenerateConfig, SourceSpec, generate
@@ -251,7 +269,7 @@ class Experiment:
                                 sources=(SourceSpec.parse(f"selfplay:{OPENINGS}"),),
                                 seed=self.config.seed, holdout=self.config.holdout,
                                 reference=self.config.reference)
-        self.log(f"[1/8] data: {config.positions} self-play positions labelled at budgets "
+        self.log(f"[1/9] data: {config.positions} self-play positions labelled at budgets "
                  f"{', '.join(map(str, config.budgets))}; {config.holdout:.0%} of the games held out "
                  f"and labelled by a {config.reference}-simulation reference search")
         with self.progress("positions", config.positions) as advance:
@@ -268,11 +286,13 @@ class Experiment:
         from chessmesa.nn.parallel import train_runs
         from chessmesa.nn.train import TrainConfig, is_finished
 
-        self.log(f"[2/8] students: {', '.join(student_name(*s) for s in self.students)}, "
+        self.log(f"[2/9] students: {', '.join(student_name(*s) for s in self.students)}, "
                  f"{self.config.steps} steps each, on the {self.config.target} target unless named")
+        quarter = max(self.config.steps // 4, 1)
         jobs = [(TrainConfig(data=str(self.data_dir), teacher_budget=teacher_budget, model=model,
                              steps=self.config.steps, target=target or self.config.target,
-                             seed=self.config.seed, eval_every=max(self.config.steps // 4, 1)),
+                             seed=self.config.seed, eval_every=quarter,
+                             snapshot_every=quarter if self._traces((teacher_budget, model, target)) else 0),
                  self.run_dir(teacher_budget, model, target))
                 for teacher_budget, model, target in self.students
                 if not is_finished(self.run_dir(teacher_budget, model, target))]
@@ -302,7 +322,7 @@ class Experiment:
         from chessmesa.analysis.students import student_answers
 
         labels = None
-        self.log("[3/8] agreement with the reference on held-out games, search-equivalent budgets")
+        self.log("[3/9] agreement with the reference on held-out games, search-equivalent budgets")
         for student in self.students:
             name = student_name(*student)
             agreement_path = self.results / f"agreement-{name}.json"
@@ -327,7 +347,7 @@ class Experiment:
         from chessmesa.analysis.results import write_result
         from chessmesa.play.players import make_player
 
-        self.log(f"[4/8] puzzles: {self.config.puzzles} Lichess puzzles, stratified by rating")
+        self.log(f"[4/9] puzzles: {self.config.puzzles} Lichess puzzles, stratified by rating")
         subset = None
         players = [(student_name(*s), self.student_spec(*s)) for s in self.students]
         players += [(f"mcts-{b}", f"mcts:sims={b}") for b in self.config.tournament_budgets]
@@ -358,7 +378,7 @@ class Experiment:
             mcts_spec(b) for b in self.config.tournament_budgets] + stockfish
         pairs = len(specs) * (len(specs) - 1) // 2
         games = pairs * self.config.games_per_pair
-        self.log(f"[5/8] tournament: {len(specs)} players, {games} games")
+        self.log(f"[5/9] tournament: {len(specs)} players, {games} games")
         with self.progress("games", games) as advance:
             result = run_round_robin(specs, self.config.games_per_pair, openings=str(OPENINGS),
                                      tc="spec", concurrency=self.workers or default_workers(),
@@ -385,7 +405,7 @@ class Experiment:
         games = self.config.duel_games
         if path.exists() or not games:
             return
-        self.log(f"[6/8] duels: each student against {self.anchor}, {games} games")
+        self.log(f"[6/9] duels: each student against {self.anchor}, {games} games")
         duels = []
         for student in self.students:
             name = student_name(*student)
@@ -413,10 +433,47 @@ class Experiment:
             players.append(f"stockfish:elo={level},name=sf-{level}")
         config = clock_config(players, list(self.config.clock_limits), self.config.clock_games, str(OPENINGS),
                               self.config.seed, DEFAULT_MAX_MOVES)
-        self.log(f"[7/8] clock: students against mcts at {', '.join(f'{x:g}' for x in self.config.clock_limits)} "
+        self.log(f"[7/9] clock: students against mcts at {', '.join(f'{x:g}' for x in self.config.clock_limits)} "
                  f"ms a move, {self.config.clock_games} games a pairing")
         summary = run_clock(config, self.out / "clock", self.workers or default_workers(), self.progress)
         write_result(path, summary)
+
+    def lookahead(self) -> None:
+        """Look-ahead inside every student (:mod:`chessmesa.analysis.lookahead`): activation
+        patching on a seeded sample of the shipped look-ahead puzzles, square-wise probes trained
+        on the rest of the Lichess puzzles' three-move lines; each student's entry carries its
+        search-equivalent budget, so that the effect can be read against strength
+        (``lookahead.json``). The same for the traced student's snapshots, where its training kept
+        them (``lookahead-training.json``: the what-when-where figure)."""
+        from chessmesa.analysis.lookahead import probe_fits, run_lookahead
+        from chessmesa.analysis.lookahead_puzzles import read_lookahead_set, sample_puzzles
+        from chessmesa.analysis.puzzles import read_puzzles
+        from chessmesa.analysis.results import write_result
+        from chessmesa.nn import load_network
+        from chessmesa.nn.train import SNAPSHOTS
+
+        family, training = self.results / "lookahead.json", self.results / "lookahead-training.json"
+        snapshots = sorted((self.run_dir(*self.traced) / SNAPSHOTS).glob("*.safetensors"))
+        if not self.config.lookahead_puzzles or (family.exists() and (training.exists() or len(snapshots) < 2)):
+            return
+        puzzles = sample_puzzles(read_lookahead_set(LOOKAHEAD_PUZZLES), self.config.lookahead_puzzles,
+                                 self.config.seed)
+        extra = read_puzzles(PUZZLES)[:self.config.lookahead_probe_puzzles]
+        self.log(f"[8/9] look-ahead: patching {len(puzzles)} puzzles and probing every layer of each student, "
+                 f"and of {student_name(*self.traced)} at {len(snapshots)} points of its training")
+
+        def analyse(students: list[tuple[str, Path]], description: str) -> dict:
+            total = sum(len(puzzles) + probe_fits(len(load_network(run).model.square_layers())) for _, run in students)
+            with self.progress(description, total) as advance:
+                return run_lookahead(students, puzzles, extra, self.config.seed, progress=advance)
+
+        if not family.exists():
+            result = analyse([(student_name(*s), self.run_dir(*s)) for s in self.students], "look-ahead")
+            for student in result["students"]:
+                student["search_equivalent"] = _equivalent(self._read(f"equivalence-{student['name']}.json")["search"])
+            write_result(family, result)
+        if len(snapshots) >= 2 and not training.exists():
+            write_result(training, analyse([(path.stem, path) for path in snapshots], "look-ahead over training"))
 
     def _stockfish_anchors(self) -> list[str]:
         """The Stockfish players of the tournament: one per level, where Stockfish is installed."""
@@ -434,10 +491,14 @@ class Experiment:
         return [stockfish_anchor(level) for level in self.config.stockfish_elos]
 
     def summarise(self, seconds: float) -> dict:
+        from chessmesa.analysis.lookahead import lookahead_verdict
+
         tournament = self._read("tournament.json")
         duels = {duel["student"]: duel for duel in self._read_optional("duels.json").get("duels", [])}
         clock = self._read_optional("clock.json")
         break_even = {verdict["player"]: verdict for verdict in clock.get("break_even", [])}
+        lookahead = {entry["name"]: lookahead_verdict(entry)
+                     for entry in self._read_optional("lookahead.json").get("students", [])}
         ratings = {row["name"]: row for row in tournament["players"]}
         students = []
         for teacher_budget, model, target in self.students:
@@ -461,6 +522,7 @@ class Experiment:
                 "against_random": _against(tournament["table"], name, RANDOM),
                 "duel": duels.get(name),
                 "clock": break_even.get(name),
+                "lookahead": lookahead.get(name),
             })
         first = self._read(f"equivalence-{student_name(*self.students[0])}.json")
         searcher = [{"sims": b, "elo": ratings.get(f"mcts-{b}", {}).get("rating"),
@@ -498,7 +560,7 @@ class Experiment:
         from chessmesa.analysis.answer import lead_section
         from chessmesa.analysis.report import write_report
 
-        self.log("[8/8] report")
+        self.log("[9/9] report")
         summary = json.loads((self.out / "summary.json").read_text())
         lead = lead_section(summary, (self.out / "headline.png").read_bytes())
         write_report(self.results, self.out, title="chessmesa: the time-limited grandmaster", lead=lead)

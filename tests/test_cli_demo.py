@@ -43,6 +43,13 @@ def test_smoke_demo_writes_summary_and_report_and_resumes(tmp_path):
     clock = summary["clock"]  # every student at its own speed against mcts at 1 and 3 ms a move
     assert clock["limits_ms"] == [1, 3] and {v["player"] for v in clock["break_even"]} == {s["name"] for s in students}
     assert all(s["clock"]["status"] in ("found", "never", "beyond") for s in students)
+    for student in students:  # look-ahead on 8 puzzles: a verdict per student, whatever it finds
+        verdict = student["lookahead"]
+        assert verdict["square"] == "move3" and isinstance(verdict["found"], bool)
+        assert verdict["probe"]["trained"] is None or 0 <= verdict["probe"]["trained"] <= 1
+    training = json.loads((out / "results" / "lookahead-training.json").read_text())
+    assert [s["step"] for s in training["students"]] == [10, 20, 30, 40]  # the traced student's quarters
+    assert "Look-ahead" in html
 
     # a second run, of the shipped smoke file named by --config, finds every stage done
     shipped = Path(chessmesa.__file__).parent / "configs" / "smoke.toml"

@@ -16,7 +16,7 @@ from chessmesa.datasets import GenerateConfig, generate, load_dataset
 from chessmesa.nn import load_network
 from chessmesa.nn.checkpoint import CHECKPOINT_FILE, MODEL_FILE
 from chessmesa.nn.samples import load_samples, samples_from_table
-from chessmesa.nn.train import LOG_FILE, TrainConfig, learning_rate, train
+from chessmesa.nn.train import LOG_FILE, SNAPSHOTS, TrainConfig, learning_rate, snapshot_step, train
 
 CLI = [sys.executable, "-m", "chessmesa.cli"]
 BUDGETS = (4, 16)
@@ -159,6 +159,18 @@ def test_resume_takes_exactly_the_steps_of_an_uninterrupted_run(dataset, tmp_pat
 
     assert losses(whole) == losses(broken)
     assert train(config(dataset), broken, resume=True, samples=samples) == metrics  # finished
+
+
+def test_snapshots_keep_the_model_along_training_and_the_last_is_the_final_model(dataset, tmp_path):
+    samples = load_samples(dataset, 16)
+    train(config(dataset, snapshot_every=6), tmp_path / "run", samples=samples)
+    kept = sorted((tmp_path / "run" / SNAPSHOTS).iterdir())
+    assert [snapshot_step(path) for path in kept] == [6, 12]
+    first, last, final = (load_network(path).model.state_dict() for path in (*kept, tmp_path / "run"))
+    assert all(torch.equal(last[name], final[name]) for name in final)
+    assert not all(torch.equal(first[name], final[name]) for name in final)
+    with pytest.raises(ValueError, match="snapshot_every"):
+        config(dataset, snapshot_every=-1)
 
 
 def test_learning_rate_warms_up_then_decays():

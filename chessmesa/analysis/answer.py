@@ -94,10 +94,11 @@ def summary_rows(summary: dict) -> tuple[str, list[str], list[list[str]]]:
 
 
 def answer_sentences(summary: dict) -> list[str]:
-    """Two to four sentences from the numbers: the best student by agreement and what it is
-    worth, the strongest student in play, the searcher it does not reach, and the clock's verdict
-    on it where the demo ran that stage."""
+    """Two to five sentences from the numbers: the best student by agreement and what it is
+    worth, the strongest student in play, the searcher it does not reach, the clock's verdict on
+    it and the look-ahead found in the best student, where the demo ran those stages."""
     from chessmesa.analysis.clock import break_even_sentence
+    from chessmesa.analysis.lookahead import lookahead_sentence
 
     students, anchor = summary["students"], summary["anchor"]["name"]
     best = max(students, key=lambda s: s["agreement"]["all"]["top1_tied"] or 0.0)
@@ -123,6 +124,8 @@ def answer_sentences(summary: dict) -> list[str]:
         verdict = next((v for v in verdict or [] if v["player"] == strongest["name"]), None)
         if verdict:
             sentences.append(f"At equal time per move: {break_even_sentence(verdict)}.")
+    if best.get("lookahead"):
+        sentences.append(lookahead_sentence(best["name"], best["lookahead"]))
     return sentences
 
 

@@ -19,6 +19,7 @@ than other squares (patching) and that a probe finds above its controls.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -38,6 +39,9 @@ from chessmesa.analysis.square_probes import (
 from chessmesa.nn.moves import decode_index
 
 TARGET_NAMES = ("own_move", "move1", "move2", "move3")
+#: what a figure or table calls each patched square and probe target
+LABELS = {"own_move": "own move's target", "move1": "1st move's target", "move2": "2nd move's target",
+          "move3": "3rd move's target", "move1_from": "1st move's from-square"}
 
 
 def own_moves(model: torch.nn.Module, puzzles: EncodedPuzzles) -> np.ndarray:
@@ -119,9 +123,11 @@ def run_lookahead(students: Sequence[tuple[str, str | Path]], puzzles: Sequence[
                   extra: Sequence[Puzzle] = (), seed: int = 0, min_total_drop: float = MIN_TOTAL_DROP,
                   progress: Callable[[int], None] = lambda n: None) -> dict:
     """Patching on every puzzle and the probes (:func:`probe_positions`) for each ``(name,
-    checkpoint)``. ``progress`` advances by one per puzzle patched and one per probe fitted."""
+    checkpoint)``; a checkpoint that is a training snapshot (``RUN/snapshots/step-N.safetensors``)
+    carries its ``step``. ``progress`` advances by one per puzzle patched and one per probe fitted."""
     from chessmesa.analysis.frontier import read_run
     from chessmesa.nn import load_network, random_init_like
+    from chessmesa.nn.train import snapshot_step
 
     encoded = encode_puzzles(puzzles)
     positions, train, test = probe_positions(puzzles, extra, seed)
@@ -130,11 +136,13 @@ def run_lookahead(students: Sequence[tuple[str, str | Path]], puzzles: Sequence[
     results = []
     for name, checkpoint in students:
         network = load_network(checkpoint)
-        folder = Path(checkpoint) if Path(checkpoint).is_dir() else Path(checkpoint).parent
+        step = snapshot_step(checkpoint)
+        folder = Path(checkpoint) if Path(checkpoint).is_dir() else Path(checkpoint).parents[0 if step is None else 1]
         run = read_run(folder, folder)
         patching = patching_effects(network.model, encoded, progress)
         results.append({
             "name": name, "checkpoint": str(checkpoint), "teacher_budget": run.teacher_budget if run else None,
+            "step": step,
             "layers": patching.layers,
             "solves": float(np.mean(own_moves(network.model, encoded) == encoded.solution)),
             "patching": summarise_patching(patching, encoded, seed, min_total_drop),
@@ -143,3 +151,68 @@ def run_lookahead(students: Sequence[tuple[str, str | Path]], puzzles: Sequence[
         })
     return {"analysis": "lookahead", "puzzles": len(encoded), "probe_split": {"train": len(train), "test": len(test)},
             "seed": seed, "students": results}
+
+
+def lookahead_verdict(student: dict, square: str = "move3") -> dict:
+    """The headline of one student's look-ahead result: the layer where patching ``square`` (the
+    3rd move's target square by default) lowers the solution's log-odds most beyond the other
+    squares, that difference with its interval, whether the interval lies above 0 (``found``), and
+    the probes' best layer for that target beside the best of each control. The layer is the
+    largest of several, so its interval is read after a choice: ``found`` is a lenient test.
+
+    >>> entry = lambda mean, low: {"difference": {"mean": mean, "ci": [low, mean + 1]}}
+    >>> student = {"patching": {"noticed": 40, "layers": {"block1": {"move3": entry(0.1, -0.2)},
+    ...                                                   "block2": {"move3": entry(0.5, 0.2)}}},
+    ...            "probes": {"trained": {"block1": {"move3": 0.3}, "block2": {"move3": 0.4}},
+    ...                       "random": {"block1": {"move3": 0.2}, "block2": {"move3": 0.1}},
+    ...                       "planes": {"move3": 0.25}, "prior": {"move3": 0.05}}}
+    >>> verdict = lookahead_verdict(student)
+    >>> verdict["layer"], verdict["found"], verdict["probe"]["trained"], verdict["probe"]["random"]
+    ('block2', True, 0.4, 0.2)
+    """
+    layers = student["patching"]["layers"]
+    measured = {layer: entry[square]["difference"] for layer, entry in layers.items()
+                if entry[square]["difference"]["mean"] is not None}
+    probes = student["probes"]
+    probe = {"trained": _best(probes["trained"], square), "random": _best(probes["random"], square),
+             "planes": probes["planes"][square], "prior": probes["prior"][square]}
+    if not measured:
+        return {"square": square, "layer": None, "difference": None, "ci": None, "found": False,
+                "noticed": student["patching"]["noticed"], "probe": probe}
+    layer = max(measured, key=lambda name: measured[name]["mean"])
+    low = measured[layer]["ci"][0]
+    return {"square": square, "layer": layer, "difference": measured[layer]["mean"], "ci": measured[layer]["ci"],
+            "found": low is not None and low > 0, "noticed": student["patching"]["noticed"], "probe": probe}
+
+
+def _best(scores: dict[str, dict[str, float]], target: str) -> float | None:
+    values = [by_target[target] for by_target in scores.values()
+              if by_target[target] is not None and math.isfinite(by_target[target])]
+    return max(values) if values else None
+
+
+def lookahead_sentence(name: str, verdict: dict) -> str:
+    """One sentence of :func:`lookahead_verdict`'s figures, for the report's answer.
+
+    >>> verdict = {"square": "move3", "layer": "block2", "difference": 0.05, "ci": [-0.01, 0.11], "found": False,
+    ...            "noticed": 80, "probe": {"trained": 0.3, "random": 0.2, "planes": 0.25, "prior": 0.05}}
+    >>> sentence = lookahead_sentence("small-b64", verdict)
+    >>> sentence.split(":")[0], "+0.05 [-0.01, +0.11]" in sentence, "no look-ahead found" in sentence
+    ('Look-ahead in small-b64', True, True)
+    """
+    probe = verdict["probe"]
+    read = (f"a square-wise probe finds that square on {_share(probe['trained'])} of held-out puzzles "
+            f"(random init {_share(probe['random'])}, input planes {_share(probe['planes'])})")
+    if verdict["layer"] is None:
+        return (f"Look-ahead in {name}: no puzzle's twin lowered its log-odds of the solution enough to "
+                f"patch; {read}.")
+    effect = f"{verdict['difference']:+.2f} [{verdict['ci'][0]:+.2f}, {verdict['ci'][1]:+.2f}]"
+    finding = ("above the other squares: a trace of look-ahead" if verdict["found"]
+               else "no more than patching any other square: no look-ahead found")
+    return (f"Look-ahead in {name}: patching the target square of the 3rd move of a puzzle line (its "
+            f"strongest layer, {verdict['layer']}, on the {verdict['noticed']} puzzles whose twin it notices) "
+            f"changes the solution's log-odds by {effect} beyond other squares, {finding}; {read}.")
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"

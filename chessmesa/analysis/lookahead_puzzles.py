@@ -203,6 +203,19 @@ def build_lookahead_set(puzzles: Sequence[Puzzle], checker: Player, limit: Limit
     return chosen, counts
 
 
+def sample_puzzles(puzzles: Sequence[LookaheadPuzzle], count: int | None, seed: int = 0) -> list[LookaheadPuzzle]:
+    """A seeded sample of ``count`` puzzles in the file's order (all of them when ``count`` is None
+    or not smaller).
+
+    >>> [p.id for p in sample_puzzles([LookaheadPuzzle(str(i), "", [], 0, "", "") for i in range(5)], 2)]
+    ['3', '4']
+    """
+    if count is None or count >= len(puzzles):
+        return list(puzzles)
+    chosen = np.sort(np.random.default_rng(seed).choice(len(puzzles), count, replace=False))
+    return [puzzles[index] for index in chosen]
+
+
 def write_lookahead_set(path: str | Path, puzzles: Sequence[LookaheadPuzzle]) -> None:
     """Write the set as CSV (atomically: a temporary file, then a rename)."""
     path = Path(path)

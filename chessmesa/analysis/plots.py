@@ -201,29 +201,48 @@ def probes_figure(result: dict) -> Figure:
 
 
 def lookahead_figure(result: dict) -> Figure:
+    """A look-ahead result's figure: over training (:func:`lookahead_training_figure`) when it
+    holds snapshots of one run, else per layer (:func:`lookahead_layers_figure`)."""
+    steps = [student.get("step") for student in result["students"]]
+    if len(steps) > 1 and None not in steps:
+        return lookahead_training_figure(result)
+    return lookahead_layers_figure(result)
+
+
+def _interval_bars(entries: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Means and ``errorbar`` spreads of ``{"mean", "ci"}`` entries (None as NaN, no bar)."""
+    means = np.array([_number(entry["mean"]) for entry in entries])
+    spread = np.array([[m - _number(e["ci"][0]), _number(e["ci"][1]) - m] for m, e in zip(means, entries)]).T
+    return means, np.nan_to_num(spread.reshape(2, len(entries))).clip(min=0)
+
+
+def lookahead_layers_figure(result: dict) -> Figure:
     """Top row: per patched square, the drop in the solution's log-odds minus the other squares'
-    per layer, with 95% intervals. Bottom row: per probe target, the square-wise probe's accuracy
+    per layer, with 95% intervals. Middle row: per probe target, the square-wise probe's accuracy
     per layer, trained (solid) and random-init (dashed), the input planes (dash-dot) and no
-    features (dotted). One colour per student."""
-    from chessmesa.analysis.lookahead import TARGET_NAMES
+    features (dotted). One colour per student. Bottom row, where the students carry their
+    search-equivalent budgets: the 3rd move's patching effect (at its strongest layer) and the
+    3rd-move probe's best accuracy against that budget: does look-ahead grow with strength?"""
+    from chessmesa.analysis.lookahead import LABELS, TARGET_NAMES, lookahead_verdict
     from chessmesa.analysis.patching import PATCHED_SQUARES
 
+    family = [s for s in result["students"] if (s.get("search_equivalent") or {}).get("budget") is not None]
     columns = max(len(PATCHED_SQUARES), len(TARGET_NAMES))
-    figure = Figure(figsize=(3.6 * columns, 6.6), dpi=DPI)
-    grid = figure.subplots(2, columns, squeeze=False)
+    rows = 3 if family else 2
+    figure = Figure(figsize=(3.6 * columns, 3.3 * rows), dpi=DPI)
+    grid = figure.subplots(rows, columns, squeeze=False)
     for index, student in enumerate(result["students"]):
         colour = f"C{index}"
         layers = list(student["patching"]["layers"])
         x = np.arange(len(layers))
         for axes, square in zip(grid[0], PATCHED_SQUARES):
-            entries = [student["patching"]["layers"][layer][square]["difference"] for layer in layers]
-            means = np.array([_number(entry["mean"]) for entry in entries])
-            spread = np.array([[m - _number(e["ci"][0]), _number(e["ci"][1]) - m] for m, e in zip(means, entries)]).T
-            axes.errorbar(x + 0.08 * index, means, yerr=np.nan_to_num(spread).clip(min=0), fmt="o-", capsize=2,
-                          color=colour, label=student["name"])
+            means, spread = _interval_bars([student["patching"]["layers"][layer][square]["difference"]
+                                            for layer in layers])
+            axes.errorbar(x + 0.08 * index, means, yerr=spread, fmt="o-", capsize=2, color=colour,
+                          label=student["name"])
             axes.set_xticks(x, layers, rotation=45, ha="right", fontsize="small")
             axes.axhline(0, color="grey", linewidth=0.8)
-            axes.set(title=f"patch {square} square", ylabel="log-odds drop minus others")
+            axes.set(title=f"patch the {LABELS[square]}", ylabel="log-odds drop minus others")
         probes = student["probes"]
         probed = list(probes["trained"])
         x = np.arange(len(probed))
@@ -236,11 +255,65 @@ def lookahead_figure(result: dict) -> Figure:
                          label="input planes")
             axes.axhline(_number(probes["prior"][target]), color="grey", linestyle=":", label="no features")
             axes.set_xticks(x, probed, rotation=45, ha="right", fontsize="small")
-            axes.set(title=f"probe: {target} target square", ylabel="held-out top-1", ylim=(0, 1))
+            axes.set(title=f"probe: {LABELS[target]}", ylabel="held-out top-1", ylim=(0, 1))
+    if family:
+        budgets = [s["search_equivalent"]["budget"] for s in family]
+        verdicts = [lookahead_verdict(s) for s in family]
+        effect, probe = grid[2, 0], grid[2, 1]
+        means, spread = _interval_bars([{"mean": v["difference"], "ci": v["ci"] or [None, None]} for v in verdicts])
+        effect.errorbar(budgets, means, yerr=spread, fmt="o", capsize=3)
+        effect.axhline(0, color="grey", linewidth=0.8)
+        effect.set(xscale="log", xlabel="search-equivalent budget (sims)", ylabel="log-odds drop minus others",
+                   title="3rd-move patching effect (strongest layer)")
+        probe.plot(budgets, [_number(v["probe"]["trained"]) for v in verdicts], "o", label="trained (best layer)")
+        probe.plot(budgets, [_number(v["probe"]["random"]) for v in verdicts], "x", label="random init (best layer)")
+        probe.plot(budgets, [_number(v["probe"]["planes"]) for v in verdicts], "+", label="input planes")
+        probe.set(xscale="log", xlabel="search-equivalent budget (sims)", ylabel="held-out top-1",
+                  title="3rd-move probe")
+        probe.legend(fontsize="x-small")
+        for name, budget, mean in zip([s["name"] for s in family], budgets, means):
+            effect.annotate(name, (budget, mean), fontsize=6, textcoords="offset points", xytext=(3, 3))
+        for axes in grid[2, 2:]:
+            axes.set_visible(False)
     for axes in grid.ravel():
         axes.grid(alpha=0.3)
     grid[0, 0].legend(fontsize="x-small")
     grid[1, 0].legend(fontsize="x-small")
+    figure.tight_layout()
+    return figure
+
+
+def lookahead_training_figure(result: dict) -> Figure:
+    """What-when-where (McGrath et al. 2022): for each patched square and each probe target, a
+    layer x training-step map of the patching difference (log-odds, minus the other squares) and
+    of the probe's held-out accuracy, over one run's snapshots."""
+    from chessmesa.analysis.lookahead import LABELS, TARGET_NAMES
+    from chessmesa.analysis.patching import PATCHED_SQUARES
+
+    students = sorted(result["students"], key=lambda student: student["step"])
+    steps = [student["step"] for student in students]
+    layers = list(students[0]["patching"]["layers"])
+    columns = max(len(PATCHED_SQUARES), len(TARGET_NAMES))
+    figure = Figure(figsize=(3.6 * columns, 6.8), dpi=DPI)
+    grid = figure.subplots(2, columns, squeeze=False)
+    panels = [(axes, f"patch the {LABELS[square]}", "RdBu_r",
+               [[_number(s["patching"]["layers"][layer][square]["difference"]["mean"]) for s in students]
+                for layer in layers]) for axes, square in zip(grid[0], PATCHED_SQUARES)]
+    panels += [(axes, f"probe: {LABELS[target]}", "viridis",
+                [[_number(s["probes"]["trained"][layer][target]) for s in students] for layer in layers])
+               for axes, target in zip(grid[1], TARGET_NAMES)]
+    for axes, title, colours, values in panels:
+        values = np.array(values, dtype=float)
+        if colours == "RdBu_r":  # differences: centred on 0
+            bound = max(np.nanmax(np.abs(values)), 1e-6)
+            image = axes.imshow(values, cmap=colours, vmin=-bound, vmax=bound, aspect="auto", origin="lower")
+        else:
+            image = axes.imshow(values, cmap=colours, vmin=0, vmax=1, aspect="auto", origin="lower")
+        figure.colorbar(image, ax=axes, fraction=0.046)
+        axes.set_xticks(np.arange(len(steps)), [str(step) for step in steps], rotation=45, fontsize="small")
+        axes.set_yticks(np.arange(len(layers)), layers, fontsize="small")
+        axes.set(title=title, xlabel="training step")
+    figure.suptitle(f"look-ahead over training: {students[0].get('checkpoint', '')}", fontsize="small")
     figure.tight_layout()
     return figure
 

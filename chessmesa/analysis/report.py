@@ -163,7 +163,7 @@ def _probes(result: dict) -> Section:
 
 def _lookahead(result: dict) -> Section:
     """Per student: the patching differences per layer and square, then the probes with controls."""
-    from chessmesa.analysis.lookahead import TARGET_NAMES
+    from chessmesa.analysis.lookahead import LABELS, TARGET_NAMES
     from chessmesa.analysis.patching import PATCHED_SQUARES
 
     def effect(entry: dict) -> str:
@@ -174,7 +174,7 @@ def _lookahead(result: dict) -> Section:
         patching = student["patching"]
         layers = patching["layers"]
         tables.append(Table(
-            ["layer", *(f"{square} minus others" for square in PATCHED_SQUARES), "others"],
+            ["layer", *(f"{LABELS[square]} minus others" for square in PATCHED_SQUARES), "others"],
             [[layer, *(effect(layers[layer][square]["difference"]) for square in PATCHED_SQUARES),
               effect(layers[layer]["others"])] for layer in layers],
             f"{student['name']}: drop in the solution's log-odds when one square is patched from the twin, "
@@ -183,7 +183,7 @@ def _lookahead(result: dict) -> Section:
         probes = student["probes"]
         tables.append(Table(
             ["target", "no features", "input planes", *(f"{layer} trained/random" for layer in probes["trained"])],
-            [[target, _percent(probes["prior"][target]), _percent(probes["planes"][target]),
+            [[LABELS[target], _percent(probes["prior"][target]), _percent(probes["planes"][target]),
               *(f"{_percent(probes['trained'][layer][target])}/{_percent(probes['random'][layer][target])}"
                 for layer in probes["trained"])] for target in TARGET_NAMES],
             f"{student['name']}: square-wise probe top-1 accuracy on {result['probe_split']['test']} held-out puzzles"))

@@ -105,6 +105,26 @@ def square_offsets(condition: torch.Tensor) -> torch.Tensor:
     return torch.where(condition[:, None] >= 0, (ranks + 7) * 15 + files + 7, 0)
 
 
+@dataclass(frozen=True)
+class ProbeInputs:
+    """What a probe reads of each position, computed once per fit (none of it is learned):
+    ``x`` the activations ``[N, 64, C]``, ``at_condition`` those at the condition square (zeros
+    without one), ``context`` that and the mean over the squares ``[N, 2C]``, ``offsets`` each
+    square's displacement from the condition square (:func:`square_offsets`) and ``allowed`` the
+    squares the answer may be."""
+
+    x: torch.Tensor
+    at_condition: torch.Tensor
+    context: torch.Tensor
+    offsets: torch.Tensor
+    allowed: torch.Tensor
+
+    @classmethod
+    def of(cls, x: torch.Tensor, condition: torch.Tensor, allowed: torch.Tensor) -> ProbeInputs:
+        at_condition = x[torch.arange(len(x)), condition.clamp(min=0)] * (condition >= 0)[:, None]
+        return cls(x, at_condition, torch.cat([at_condition, x.mean(1)], dim=1), square_offsets(condition), allowed)
+
+
 class SquareProbe(nn.Module):
     """The score of square ``s`` in position ``n``::
 
@@ -116,40 +136,38 @@ class SquareProbe(nn.Module):
     over the squares, and ``d(s, c)`` the displacement from ``c`` to ``s`` (:func:`square_offsets`).
     The displacement term is what a network whose policy reads a move at the square it leaves (a
     direction per channel, AlphaZero's move planes) needs to be read at all; controls get it too.
+    Squares the answer may not be score -1e9.
     """
 
     def __init__(self, channels: int, rank: int = RANK):
         super().__init__()
-        self.a = nn.Parameter(torch.randn(channels, rank) / math.sqrt(channels))
+        self.rank = rank
+        # A and u in one matrix: one pass over the activations reads both
+        self.au = nn.Parameter(torch.cat([torch.randn(channels, rank) / math.sqrt(channels),
+                                          torch.zeros(channels, 1)], dim=1))
         self.b = nn.Parameter(torch.randn(2 * channels, rank) / math.sqrt(2 * channels))
         self.d = nn.Parameter(torch.randn(channels, OFFSET_RANK) / math.sqrt(channels))
         self.e = nn.Parameter(torch.zeros(OFFSETS, OFFSET_RANK))
-        self.u = nn.Parameter(torch.zeros(channels))
         self.c = nn.Parameter(torch.zeros(SQUARES))
 
-    def forward(self, x: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
-        at_condition = x[torch.arange(len(x)), condition.clamp(min=0)] * (condition >= 0)[:, None]
-        context = torch.cat([at_condition, x.mean(1)], dim=1)
-        bilinear = ((x @ self.a) * (context @ self.b)[:, None, :]).sum(-1) / math.sqrt(self.a.shape[1])
-        displacement = (self.e[square_offsets(condition)] * (at_condition @ self.d)[:, None, :]).sum(-1)
-        return bilinear + displacement + x @ self.u + self.c
+    def forward(self, inputs: ProbeInputs) -> torch.Tensor:
+        read = inputs.x @ self.au
+        bilinear = (read[..., :self.rank] * (inputs.context @ self.b)[:, None, :]).sum(-1) / math.sqrt(self.rank)
+        displacement = (self.e[inputs.offsets] * (inputs.at_condition @ self.d)[:, None, :]).sum(-1)
+        return (bilinear + displacement + read[..., self.rank] + self.c).masked_fill(~inputs.allowed, -1e9)
 
     def penalty(self) -> torch.Tensor:
-        return sum(weights.square().sum() for weights in (self.a, self.b, self.d, self.e, self.u))
+        return sum(weights.square().sum() for weights in (self.au, self.b, self.d, self.e))
 
 
-def _scores(probe: SquareProbe, x: torch.Tensor, condition: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
-    return probe(x, condition).masked_fill(~allowed, -1e9)
-
-
-def _fit(x: torch.Tensor, condition: torch.Tensor, allowed: torch.Tensor, y: torch.Tensor, seed: int) -> SquareProbe:
+def _fit(inputs: ProbeInputs, y: torch.Tensor, seed: int) -> SquareProbe:
     torch.manual_seed(seed)
-    probe = SquareProbe(x.shape[2])
+    probe = SquareProbe(inputs.x.shape[2])
     optimiser = torch.optim.LBFGS(probe.parameters(), max_iter=LBFGS_STEPS, line_search_fn="strong_wolfe")
 
     def loss() -> torch.Tensor:
         optimiser.zero_grad()
-        value = F.cross_entropy(_scores(probe, x, condition, allowed), y) + PENALTY * probe.penalty()
+        value = F.cross_entropy(probe(inputs), y) + PENALTY * probe.penalty()
         value.backward()
         return value
 
@@ -170,10 +188,14 @@ def fit_square_probe(features: np.ndarray, target: SquareTarget, train: np.ndarr
     x = torch.from_numpy(((features - mean) / scale).astype(np.float32))
     y, condition = torch.from_numpy(target.squares.astype(np.int64)), torch.from_numpy(target.condition.astype(np.int64))
     allowed = torch.from_numpy(target.allowed_squares())
+
+    def inputs(rows: np.ndarray) -> ProbeInputs:
+        return ProbeInputs.of(x[rows], condition[rows], allowed[rows])
+
     with torch.random.fork_rng(devices=[]):
-        probe = _fit(x[train], condition[train], allowed[train], y[train], seed)
+        probe = _fit(inputs(train), y[train], seed)
     with torch.no_grad():
-        return float((_scores(probe, x[test], condition[test], allowed[test]).argmax(1) == y[test]).float().mean())
+        return float((probe(inputs(test)).argmax(1) == y[test]).float().mean())
 
 
 def prior_accuracy(target: SquareTarget, train: np.ndarray, test: np.ndarray) -> float:

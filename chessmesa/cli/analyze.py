@@ -366,16 +366,20 @@ def report(folder, out_dir, title, as_json):
 
 def _students(paths: tuple[str, ...]) -> list[tuple[str, str]]:
     """``(name, checkpoint)`` of each path: a student's run folder or model file, or a folder of
-    run folders (a demo's ``students/``, a sweep) standing for every student in it."""
+    run folders (a demo's ``students/``, a sweep) or of model files (a run's ``snapshots/``)
+    standing for every student in it."""
     from chessmesa.nn.checkpoint import MODEL_FILE
 
     students = []
     for path in map(Path, paths):
         if not path.exists():
             raise BadInput(f"no such student {str(path)!r}")
-        inside = sorted(child for child in path.iterdir() if (child / MODEL_FILE).exists()) if path.is_dir() else []
-        if path.is_dir() and not (path / MODEL_FILE).exists() and inside:
-            students += [(child.name, str(child)) for child in inside]
+        if path.is_dir() and not (path / MODEL_FILE).exists():
+            inside = sorted(child for child in path.iterdir() if (child / MODEL_FILE).exists())
+            inside = inside or sorted(path.glob("*.safetensors"))
+            if not inside:
+                raise BadInput(f"{path} holds no student (no {MODEL_FILE}, no run folders, no model files)")
+            students += [(child.stem if child.is_file() else child.name, str(child)) for child in inside]
         else:
             students.append((path.stem if path.is_file() else path.name, str(path)))
     return students
@@ -391,13 +395,15 @@ def _students(paths: tuple[str, ...]) -> list[tuple[str, str]]:
 @click.option("--probe-puzzles", type=click.Path(dir_okay=False), default=str(SHIPPED_PUZZLES),
               show_default="the shipped Lichess puzzles",
               help="Lichess puzzles whose three-move lines add to the probes' training positions.")
+@click.option("--probe-limit", type=click.IntRange(0), default=None,
+              help="Read only the first N puzzles of --probe-puzzles (default: all; 0: none).")
 @click.option("--limit", type=click.IntRange(8), default=None,
               help="A seeded sample of N puzzles of the set (default: all).")
 @click.option("--min-drop", type=float, default=1.0, show_default=True,
               help="Patching counts the puzzles whose whole twin lowers the student's log-odds of the "
                    "solution by at least this much.")
 @_with(_output_options)
-def lookahead(runs, puzzle_file, probe_puzzles, limit, min_drop, seed, as_json, json_out, plot):
+def lookahead(runs, puzzle_file, probe_puzzles, probe_limit, limit, min_drop, seed, as_json, json_out, plot):
     """Look-ahead inside students: activation patching and square-wise probes per layer.
 
     For each layer: the drop in the solution's log-odds when the target square of the line's 1st,
@@ -407,30 +413,26 @@ def lookahead(runs, puzzle_file, probe_puzzles, limit, min_drop, seed, as_json, 
     \b
     chessmesa analyze lookahead --run engines/students/small-b1024 --plot lookahead.png
     """
-    import numpy as np
-
     from chessmesa.analysis.lookahead import probe_fits, run_lookahead
-    from chessmesa.analysis.lookahead_puzzles import read_lookahead_set
+    from chessmesa.analysis.lookahead_puzzles import read_lookahead_set, sample_puzzles
     from chessmesa.analysis.puzzles import PuzzleError, read_puzzles
     from chessmesa.nn import load_network
 
     students = _students(runs)
     try:
         puzzles = read_lookahead_set(puzzle_file)
-        extra = read_puzzles(probe_puzzles)
+        extra = read_puzzles(probe_puzzles)[:probe_limit] if probe_limit != 0 else []
         layers = [len(load_network(checkpoint).model.square_layers()) for _, checkpoint in students]
     except (PuzzleError, ValueError) as error:
         raise BadInput(str(error)) from None
-    if limit is not None and limit < len(puzzles):
-        chosen = np.sort(np.random.default_rng(seed).choice(len(puzzles), limit, replace=False))
-        puzzles = [puzzles[index] for index in chosen]
+    puzzles = sample_puzzles(puzzles, limit, seed)
     if len(puzzles) < 8:
         raise BadInput(f"{puzzle_file} holds {len(puzzles)} puzzles; look-ahead needs 8 at least")
     total = sum(len(puzzles) + probe_fits(count) for count in layers)
     with progress_bar("look-ahead", total, enabled=not as_json) as advance:
         result = run_lookahead(students, puzzles, extra, seed, min_drop, advance)
     _emit(result, {"students": [checkpoint for _, checkpoint in students], "puzzles": puzzle_file,
-                   "probe_puzzles": probe_puzzles, "limit": limit, "min_drop": min_drop, "seed": seed}, as_json, json_out, plot)
+                   "probe_puzzles": probe_puzzles, "probe_limit": probe_limit, "limit": limit, "min_drop": min_drop, "seed": seed}, as_json, json_out, plot)
 
 
 @analyze.command("lookahead-puzzles")

@@ -59,6 +59,9 @@ def training_options(command):
                      help="Steps between validations."),
         click.option("--checkpoint-every", type=click.IntRange(1), default=500, show_default=True,
                      help="Steps between checkpoints (and one at the end)."),
+        click.option("--snapshot-every", type=click.IntRange(0), default=0, show_default=True,
+                     help="Keep the model every N steps in RUN/snapshots/ (for analyze lookahead over "
+                     "training); 0: never."),
         click.option("--json", "as_json", is_flag=True, help="Print the final metrics as JSON."),
     ]
     return functools.reduce(lambda f, option: option(f), reversed(options), command)

@@ -56,7 +56,25 @@ LOG_COLUMNS = ["step", "samples", "seconds", "lr", "loss", "policy_loss", "value
                "val_top1_strict", "val_top1_q", "val_kl_bits", "val_policy_loss", "val_value_mse", "val_q_mse"]
 EVAL_BATCH = 1024
 #: Fields a resumed run may change: where the data lives, the device, how often it reports.
-_RESUMABLE_CHANGES = {"data", "device", "log_every", "eval_every", "checkpoint_every"}
+_RESUMABLE_CHANGES = {"data", "device", "log_every", "eval_every", "checkpoint_every", "snapshot_every"}
+SNAPSHOTS = "snapshots"  # the folder of a run that keeps its model along training
+
+
+def snapshot_path(out: Path, step: int) -> Path:
+    """Where a run keeps its model at ``step``: ``snapshots/step-0000350.safetensors``."""
+    return out / SNAPSHOTS / f"step-{step:07d}.safetensors"
+
+
+def snapshot_step(path: str | Path) -> int | None:
+    """The training step of a snapshot file (None for any other file).
+
+    >>> snapshot_step("runs/a/snapshots/step-0000350.safetensors"), snapshot_step("runs/a/model.safetensors")
+    (350, None)
+    """
+    name = Path(path).name
+    if name.startswith("step-") and name.endswith(".safetensors") and name[5:-12].isdigit():
+        return int(name[5:-12])
+    return None
 
 
 @dataclass
@@ -84,6 +102,7 @@ class TrainConfig:
     log_every: int = 25
     eval_every: int = 250
     checkpoint_every: int = 500
+    snapshot_every: int = 0  # keep the model every N steps (snapshot_path), for analyses over training; 0: never
 
     def __post_init__(self) -> None:
         if (self.steps is None) == (self.epochs is None):
@@ -95,6 +114,8 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"{name} must be positive, got {value}")
+        if self.snapshot_every < 0:
+            raise ValueError(f"snapshot_every must be 0 (never) or positive, got {self.snapshot_every}")
         if self.val_fraction is not None:
             check_fraction(self.val_fraction)
         if self.init is not None:
@@ -383,6 +404,9 @@ def train(config: TrainConfig, out: str | Path, resume: bool = False, samples: S
             state = {"step": step, "samples": seen, "seconds": seconds}
             save_model(out / MODEL_FILE, model, architecture)
             save_checkpoint(out / CHECKPOINT_FILE, model, architecture, optimizer, state)
+        if config.snapshot_every and step % config.snapshot_every == 0:
+            snapshot_path(out, step).parent.mkdir(exist_ok=True)
+            save_model(snapshot_path(out, step), model, architecture)
         if on_progress is not None:
             rate = (seen - session_samples) / max(time.perf_counter() - session_started, 1e-9)
             on_progress(step, total, {"loss": last_loss, "samples_per_second": rate})
