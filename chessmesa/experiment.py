@@ -80,6 +80,7 @@ class DemoConfig:
     clock_games: int = 0  # games of each pairing of the clock stage (0: no clock stage)
     lookahead_puzzles: int = 0  # puzzles of the look-ahead set patched in every student (0: no look-ahead stage)
     lookahead_probe_puzzles: int = 5000  # Lichess puzzles whose lines train the look-ahead probes (file order)
+    lookahead_snapshots: int = 0  # points of the traced student's training the look-ahead stage follows (0: none)
     seed: int = 0
 
     @property
@@ -130,9 +131,10 @@ class DemoConfig:
         problems += [f"unknown model {m!r}" for m in self.models if m not in MODEL_NAMES]
         if not 0 < self.holdout < 1:
             problems.append(f"holdout {self.holdout} must lie in (0, 1)")
-        if not (self.lookahead_puzzles == 0 or self.lookahead_puzzles >= 8) or self.lookahead_probe_puzzles < 0:
-            problems.append("lookahead_puzzles must be 0 (no look-ahead stage) or at least 8, "
-                            "lookahead_probe_puzzles 0 or more")
+        if not (self.lookahead_puzzles == 0 or self.lookahead_puzzles >= 8):
+            problems.append(f"lookahead_puzzles {self.lookahead_puzzles} must be 0 (no look-ahead stage) or 8 or more")
+        if self.lookahead_probe_puzzles < 0 or not 0 <= self.lookahead_snapshots <= self.steps:
+            problems.append("lookahead_probe_puzzles must be 0 or more, lookahead_snapshots from 0 to steps")
         if self.clock_games % 2 or self.duel_games % 2:
             problems.append("clock_games and duel_games must be even (both colours of every opening)")
         if problems:
@@ -148,7 +150,8 @@ _FIELD_TYPES = {"positions": (False, (int,)), "budgets": (True, (int,)), "teache
                 "target": (False, (str,)), "comparison_target": (False, (str,)), "holdout": (False, _NUMBER),
                 "stockfish_elos": (True, (int,)), "duel_games": (False, (int,)), "clock_limits": (True, _NUMBER),
                 "clock_games": (False, (int,)), "lookahead_puzzles": (False, (int,)),
-                "lookahead_probe_puzzles": (False, (int,)), "seed": (False, (int,))}
+                "lookahead_probe_puzzles": (False, (int,)), "lookahead_snapshots": (False, (int,)),
+                "seed": (False, (int,))}
 #: The model sizes a run may name (:data:`chessmesa.nn.models.MODEL_SIZES`, without importing torch).
 MODEL_NAMES = ("tiny", "tiny-global", "small", "medium", "transformer")
 
@@ -229,12 +232,15 @@ class Experiment:
 
     @property
     def traced(self) -> tuple[int, str, str | None]:
-        """The student whose training the look-ahead stage follows (from snapshots at each
-        quarter of its steps): the top teacher budget's, of the last (largest) model."""
+        """The student whose training the look-ahead stage follows (at ``lookahead_snapshots``
+        evenly spaced steps): the top teacher budget's, of the last (largest) model."""
         return self.config.teacher_budgets[-1], self.config.models[-1], None
 
-    def _traces(self, student: tuple[int, str, str | None]) -> bool:
-        return bool(self.config.lookahead_puzzles) and student == self.traced
+    def _snapshot_every(self, student: tuple[int, str, str | None]) -> int:
+        """How often ``student``'s training keeps its model (0: never)."""
+        if not (self.config.lookahead_puzzles and self.config.lookahead_snapshots) or student != self.traced:
+            return 0
+        return max(self.config.steps // self.config.lookahead_snapshots, 1)
 
     # the stages
     def run(self) -> dict:
@@ -288,11 +294,10 @@ class Experiment:
 
         self.log(f"[2/9] students: {', '.join(student_name(*s) for s in self.students)}, "
                  f"{self.config.steps} steps each, on the {self.config.target} target unless named")
-        quarter = max(self.config.steps // 4, 1)
         jobs = [(TrainConfig(data=str(self.data_dir), teacher_budget=teacher_budget, model=model,
                              steps=self.config.steps, target=target or self.config.target,
-                             seed=self.config.seed, eval_every=quarter,
-                             snapshot_every=quarter if self._traces((teacher_budget, model, target)) else 0),
+                             seed=self.config.seed, eval_every=max(self.config.steps // 4, 1),
+                             snapshot_every=self._snapshot_every((teacher_budget, model, target))),
                  self.run_dir(teacher_budget, model, target))
                 for teacher_budget, model, target in self.students
                 if not is_finished(self.run_dir(teacher_budget, model, target))]
@@ -459,8 +464,8 @@ class Experiment:
         puzzles = sample_puzzles(read_lookahead_set(LOOKAHEAD_PUZZLES), self.config.lookahead_puzzles,
                                  self.config.seed)
         extra = read_puzzles(PUZZLES)[:self.config.lookahead_probe_puzzles]
-        self.log(f"[8/9] look-ahead: patching {len(puzzles)} puzzles and probing every layer of each student, "
-                 f"and of {student_name(*self.traced)} at {len(snapshots)} points of its training")
+        traced = f", and of {student_name(*self.traced)} at {len(snapshots)} points of its training" if snapshots else ""
+        self.log(f"[8/9] look-ahead: patching {len(puzzles)} puzzles and probing every layer of each student{traced}")
 
         def analyse(students: list[tuple[str, Path]], description: str) -> dict:
             total = sum(len(puzzles) + probe_fits(len(load_network(run).model.square_layers())) for _, run in students)

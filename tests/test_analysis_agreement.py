@@ -200,7 +200,7 @@ def test_cli_equivalence_and_probes_on_the_dataset(dataset, tmp_path):
                                   "--json", "--plot", str(tmp_path / "probes.png")])
     assert probes.exit_code == 0, probes.output
     data = json.loads(probes.output)
-    assert {"material", "pv1_to@16", "pv2_to@16", "pv3_to@4"} <= data["targets"].keys()
+    assert set(data["targets"]) == {"material", "in_check", "hanging", "mobility"}
     assert data["planes"]["input"].keys() == data["targets"].keys()
     assert data["students"][0]["trained"].keys() == data["students"][0]["control"].keys()
     assert (tmp_path / "probes.png").stat().st_size > 10_000

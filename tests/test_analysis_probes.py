@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from chessmesa.analysis.probes import (
-    CLASSIFICATION, REGRESSION, Target, baseline, concept_targets, fit_probe, lookahead_targets,
+    CLASSIFICATION, REGRESSION, Target, baseline, concept_targets, fit_probe,
     principal_features, probe_layers, split_positions,
 )
 
@@ -70,7 +70,7 @@ def test_split_by_game_keeps_each_game_on_one_side():
     assert 15 <= len(test) <= 35
 
 
-def test_concepts_and_lookahead_targets():
+def test_concept_targets():
     boards = [chess.Board(), chess.Board("4k3/8/8/3n4/8/8/8/3RK3 w - - 0 1"),
               chess.Board("4k3/8/8/8/8/8/4r3/4K3 w - - 0 1")]
     targets = {t.name: t for t in concept_targets(boards)}
@@ -78,10 +78,6 @@ def test_concepts_and_lookahead_targets():
     assert targets["in_check"].values.tolist() == [0, 0, 1]
     assert targets["hanging"].values.tolist() == [0, 1, 1]
     assert targets["mobility"].values.tolist() == [20, boards[1].legal_moves.count(), 3]
-    first, second, third = lookahead_targets([["e2e4", "e7e5", "g1f3"], ["e2e4", "e7e5"]], 16)
-    assert (first.name, first.values.tolist()) == ("pv1_to@16", [chess.E4, chess.E4])  # the control
-    assert (second.name, second.values.tolist()) == ("pv2_to@16", [chess.E5, chess.E5])
-    assert (third.name, third.values.tolist(), third.budget) == ("pv3_to@16", [chess.F3, -1], 16)
     assert baseline(targets["material"], np.arange(2), np.arange(2, 3)) == 0.0
 
 
@@ -113,8 +109,7 @@ def test_run_probes_on_a_saved_network_and_its_control(tmp_path):
     labels = _searched_labels(60)
     result = run_probes([str(tmp_path)], labels, seed=0)
     student = result["students"][0]
-    assert set(result["targets"]) == {"material", "in_check", "hanging", "mobility", "pv1_to@32", "pv2_to@32",
-                                      "pv3_to@32"}
+    assert set(result["targets"]) == {"material", "in_check", "hanging", "mobility"}
     assert list(student["trained"]) == list(student["control"]) and "block1" in student["trained"]
     assert result["planes"]["input"].keys() == result["targets"].keys()  # the input-plane control
     assert result["positions"]["train"] + result["positions"]["test"] == len(labels.positions)

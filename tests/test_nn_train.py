@@ -198,12 +198,32 @@ def test_train_command_reports_metrics_and_compute(dataset, tmp_path):
     assert (run / MODEL_FILE).exists() and (run / CHECKPOINT_FILE).exists()
 
 
+def test_train_again_from_a_runs_config_with_overrides(dataset, tmp_path):
+    first = tmp_path / "first"
+    base = CLI + ["train", "--threads", "1", "--json"]
+    subprocess.run(base + ["--data", str(dataset), "--teacher-budget", "16", "--steps", "6", "--batch-size", "32",
+                           "--target", "best", "--out", str(first)], capture_output=True, text=True, check=True)
+    again, reseeded = tmp_path / "again", tmp_path / "reseeded"
+    subprocess.run(base + ["--config", str(first), "--out", str(again)], capture_output=True, text=True, check=True)
+    subprocess.run(base + ["--config", str(first / "config.json"), "--seed", "1", "--epochs", "0.1",
+                           "--out", str(reseeded)], capture_output=True, text=True, check=True)
+    saved = {run: json.loads((run / "config.json").read_text())["train"] for run in (first, again, reseeded)}
+    assert saved[again] == saved[first]  # every field, the target and batch size included
+    assert (saved[reseeded]["seed"], saved[reseeded]["steps"], saved[reseeded]["epochs"]) == (1, None, 0.1)
+    assert saved[reseeded]["target"] == "best" and saved[reseeded]["teacher_budget"] == 16
+    weights = {run: load_network(run).model.state_dict() for run in (first, again)}
+    assert all(torch.equal(weights[first][name], weights[again][name]) for name in weights[first])
+
+
 @pytest.mark.parametrize("arguments, message", [
     (["--data", "{tmp}/missing", "--teacher-budget", "4", "--steps", "1"], "no dataset"),
     (["--data", "{data}", "--teacher-budget", "5", "--steps", "1"], "budget 5"),
     (["--data", "{data}", "--teacher-budget", "4", "--steps", "1", "--model", "huge"], "model size 'huge'"),
     (["--data", "{data}", "--teacher-budget", "4"], "steps or epochs"),
     (["--data", "{data}", "--teacher-budget", "4", "--steps", "1", "--target", "improved"], "improved"),
+    (["--teacher-budget", "4", "--steps", "1"], "missing --data"),
+    (["--data", "{data}", "--steps", "1"], "missing --teacher-budget"),
+    (["--config", "{data}"], "cannot read a run's training config"),
 ])
 def test_train_command_bad_input_is_one_line_and_exit_2(dataset, tmp_path, arguments, message):
     arguments = [a.format(tmp=tmp_path, data=dataset) for a in arguments]

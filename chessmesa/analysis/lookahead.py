@@ -29,7 +29,8 @@ import torch
 
 from chessmesa.analysis.lookahead_puzzles import LookaheadPuzzle, is_candidate, solver_position
 from chessmesa.analysis.patching import (
-    MIN_TOTAL_DROP, EncodedPuzzles, _run, encode_puzzles, frame_square, patching_effects, summarise_patching,
+    MIN_TOTAL_DROP, EncodedPuzzles, encode_puzzles, frame_square, patching_effects, policy_logits,
+    summarise_patching,
 )
 from chessmesa.analysis.puzzles import Puzzle
 from chessmesa.analysis.probes import split_positions
@@ -47,7 +48,7 @@ LABELS = {"own_move": "own move's target", "move1": "1st move's target", "move2"
 def own_moves(model: torch.nn.Module, puzzles: EncodedPuzzles) -> np.ndarray:
     """The policy index of each puzzle's legal move that ``model`` rates highest."""
     with torch.inference_mode():
-        logits = _run(model.eval(), puzzles.clean)
+        logits = policy_logits(model.eval(), puzzles.clean)
     return np.array([indices[np.argmax(row[indices])] for row, indices in zip(logits, puzzles.legal)])
 
 

@@ -116,7 +116,8 @@ def square_mask(output: torch.Tensor, puzzles: int) -> torch.Tensor:
     return eye.reshape(shape).repeat((puzzles,) + (1,) * (len(shape) - 1))
 
 
-def _run(model: nn.Module, planes: np.ndarray) -> np.ndarray:
+def policy_logits(model: nn.Module, planes: np.ndarray) -> np.ndarray:
+    """The policy logits ``[B, POLICY]`` of encoded planes (call under ``torch.inference_mode``)."""
     return model(torch.from_numpy(planes))[0].float().numpy()
 
 
@@ -137,7 +138,7 @@ def patch_layer(model: nn.Module, layer: nn.Module, clean: np.ndarray, corrupted
 
     handle = layer.register_forward_hook(patch)
     try:
-        return _run(model, np.repeat(clean, SQUARES, axis=0))
+        return policy_logits(model, np.repeat(clean, SQUARES, axis=0))
     finally:
         handle.remove()
 
@@ -173,8 +174,8 @@ def patching_effects(model: nn.Module, puzzles: EncodedPuzzles,
         for start in range(0, len(puzzles), PUZZLES_PER_BATCH):
             rows = slice(start, start + PUZZLES_PER_BATCH)
             legal, solution = puzzles.legal[rows], puzzles.solution[rows]
-            clean[rows] = log_odds(_run(model, puzzles.clean[rows]), legal, solution)
-            corrupted[rows] = log_odds(_run(model, puzzles.corrupted[rows]), legal, solution)
+            clean[rows] = log_odds(policy_logits(model, puzzles.clean[rows]), legal, solution)
+            corrupted[rows] = log_odds(policy_logits(model, puzzles.corrupted[rows]), legal, solution)
             repeated_legal = [indices for indices in legal for _ in range(SQUARES)]
             for number, layer in enumerate(layers.values()):
                 patched = log_odds(patch_layer(model, layer, puzzles.clean[rows], puzzles.corrupted[rows]),

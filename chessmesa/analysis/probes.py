@@ -3,17 +3,12 @@
 The controls: the same architecture with random weights (what any network of this shape encodes),
 and the raw input planes (what a linear read of the board gives without any network).
 
-Targets per position:
-
-- concepts: ``material`` (balance in pawns, side to move's view; regression), ``in_check``,
-  ``hanging`` (the side to move can take an undefended piece) and ``mobility`` (legal moves;
-  regression);
-- look-ahead, after Jenner et al. (2024): the target square of the searcher's 2nd and 3rd
-  principal-variation moves at each label budget (``pv2_to@64``: 64 classes), i.e. the opponent's
-  expected reply and the student's own follow-up, which a network that merely pattern-matches the
-  first move has no reason to encode. Beside them, the 1st PV move's target square (``pv1_to``):
-  the move about to be played, which a student trained to imitate it encodes without looking
-  ahead; look-ahead is a 2nd or 3rd PV move read above that control.
+Targets per position, concepts a linear read can find: ``material`` (balance in pawns, side to
+move's view; regression), ``in_check``, ``hanging`` (the side to move can take an undefended
+piece) and ``mobility`` (legal moves; regression). Look-ahead (the squares of a line's later
+moves) is :mod:`chessmesa.analysis.lookahead`'s: a linear probe over a whole layer read even the
+move about to be played no better than the raw board, so square-wise probes and activation
+patching answer that question there.
 
 Each probe is fitted on the positions of a training split of the games and scored on the positions of
 the other games
@@ -60,7 +55,6 @@ class Target:
     name: str
     kind: str
     values: np.ndarray
-    budget: int | None = None
 
 
 def can_take_hanging_piece(board: chess.Board) -> bool:
@@ -85,19 +79,6 @@ def concept_targets(boards: Sequence[chess.Board]) -> list[Target]:
         Target("hanging", CLASSIFICATION, np.array([can_take_hanging_piece(b) for b in boards], dtype=int)),
         Target("mobility", REGRESSION, np.array([b.legal_moves.count() for b in boards], dtype=float)),
     ]
-
-
-def lookahead_targets(pvs: Sequence[Sequence[str]], budget: int) -> list[Target]:
-    """Target squares (0..63) of the 1st (the control), 2nd and 3rd PV moves; -1 where the PV is
-    shorter.
-
-    >>> [t.values.tolist() for t in lookahead_targets([["e2e4", "e7e5", "g1f3"], ["d2d4"]], 64)]
-    [[28, 27], [36, -1], [21, -1]]
-    """
-    return [Target(f"pv{ply + 1}_to@{budget}", CLASSIFICATION,
-                   np.array([chess.Move.from_uci(pv[ply]).to_square if len(pv) > ply else -1
-                             for pv in pvs], dtype=int), budget)
-            for ply in (0, 1, 2)]
 
 
 def split_positions(count: int, seed: int = 0, test_share: float = TEST_SHARE,
@@ -261,11 +242,8 @@ def probe_layers(activations: dict[str, np.ndarray], targets: Sequence[Target], 
 
 
 def probe_targets(labels: LabelSet) -> list[Target]:
-    """The concept targets and, for every budget of ``labels``, the look-ahead targets."""
-    boards = [chess.Board(position.fen) for position in labels.positions]
-    lookahead = [target for budget in labels.budgets
-                 for target in lookahead_targets([p.labels[budget].pv for p in labels.positions], budget)]
-    return concept_targets(boards) + lookahead
+    """The concept targets of the positions of ``labels``."""
+    return concept_targets([chess.Board(position.fen) for position in labels.positions])
 
 
 def run_probes(checkpoints: Sequence[str], labels: LabelSet, seed: int = 0,
@@ -273,7 +251,7 @@ def run_probes(checkpoints: Sequence[str], labels: LabelSet, seed: int = 0,
     """Probe every layer of each checkpoint's network, of a randomly initialised copy, and the
     raw input planes.
 
-    Returns ``{"analysis": "probes", "targets": {name: {"kind", "metric", "budget", "baseline"}},
+    Returns ``{"analysis": "probes", "targets": {name: {"kind", "metric", "baseline"}},
     "planes": {"input": {target: score}}, "students": [{"name", "teacher_budget",
     "trained": {layer: {target: score}}, "control": ...}]}``.
     """
@@ -300,7 +278,7 @@ def run_probes(checkpoints: Sequence[str], labels: LabelSet, seed: int = 0,
         "data": labels.data_dir,
         "positions": {"train": len(train), "test": len(test)},
         "targets": {t.name: {"kind": t.kind, "metric": "accuracy" if t.kind == CLASSIFICATION else "r2",
-                             "budget": t.budget, "baseline": baseline(t, train, test)} for t in targets},
+                             "baseline": baseline(t, train, test)} for t in targets},
         "planes": probe_layers({"input": planes}, targets, train, test, progress),
         "students": students,
     }

@@ -310,13 +310,13 @@ def _saved_ratings(path: str) -> dict[str, float]:
 @analyze.command()
 @renamed_option("--run", "checkpoints", old="--student", required=True, multiple=True,
                 help="Run folder or checkpoint of a student (repeat for several).")
-@click.option("--data", required=True, help="Dataset folder: the positions and the searcher's PVs.")
+@click.option("--data", required=True, help="Dataset folder: the positions to probe.")
 @click.option("--limit", type=click.IntRange(8), default=1000, show_default=True,
               help="A seeded sample of N positions.")
 @_split_option
 @_with(_output_options)
 def probes(checkpoints, data, limit, split, seed, as_json, json_out, plot):
-    """Linear probes of each layer for concepts and look-ahead, with a random-init control.
+    """Linear probes of each layer for concepts, with a random-init control (look-ahead: analyze lookahead).
 
     \b
     chessmesa analyze probes --run runs/small --data data/labels --plot probes.png

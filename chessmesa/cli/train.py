@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 
 import click
@@ -33,7 +34,7 @@ def _target(ctx, param, value: str) -> str:
 def training_options(command):
     """The options ``train`` and ``sweep`` share (the TrainConfig fields other than the grid)."""
     options = [
-        click.option("--data", required=True, type=click.Path(), help="Dataset folder."),
+        click.option("--data", type=click.Path(), help="Dataset folder (required, unless train's --config names one)."),
         click.option("--target", default="visits", show_default=True, callback=_target,
                      help="Policy target: visits (the visit shares), best (the best move, one-hot), "
                      "sharpen:T (visits ** (1/T), normalised; T < 1 sharpens) or improved "
@@ -70,10 +71,39 @@ def training_options(command):
 def _config(**fields):
     from chessmesa.nn.train import TrainConfig
 
+    for name in ("data", "teacher_budget"):
+        if fields.get(name) is None:
+            raise BadInput(f"missing --{name.replace('_', '-')} (or a run's --config that sets it)")
     try:
         return TrainConfig(**fields)
     except ValueError as error:
         raise BadInput(str(error)) from None
+
+
+def _saved_training(path: str) -> dict:
+    """The training fields a run folder (or its ``config.json``) recorded; BadInput when unreadable."""
+    import json
+    from pathlib import Path
+
+    from chessmesa.nn.train import CONFIG_FILE, TrainConfig
+
+    file = Path(path) / CONFIG_FILE if Path(path).is_dir() else Path(path)
+    try:
+        saved = json.loads(file.read_text(encoding="utf-8"))["train"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise BadInput(f"cannot read a run's training config from {str(file)!r}: {error}") from None
+    known = {field.name for field in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(saved) - known)
+    if unknown:
+        raise BadInput(f"{file}: unknown training field(s) {', '.join(unknown)}")
+    return saved
+
+
+def _given_on_command_line(fields: dict) -> dict:
+    """The ``fields`` the command line set, leaving out the defaults click filled in."""
+    context = click.get_current_context()
+    return {name: value for name, value in fields.items()
+            if context.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE}
 
 
 def _check_inputs(config, budgets: list[int], out: str | None = None, resume: bool = False) -> None:
@@ -146,8 +176,10 @@ class StepProgress:
 
 
 @main.command()
-@click.option("--teacher-budget", type=click.IntRange(1), required=True,
-              help="The budget whose labels the student imitates.")
+@click.option("--config", "from_run", type=click.Path(exists=True),
+              help="Train again as a run did: its folder or config.json; options given here override it.")
+@click.option("--teacher-budget", type=click.IntRange(1),
+              help="The budget whose labels the student imitates (required, unless --config sets it).")
 @click.option("--model", default="tiny", show_default=True, help="Model size: tiny, small, medium, transformer.")
 @click.option("--steps", type=click.IntRange(1), help="Optimizer steps.")
 @click.option("--epochs", type=click.FloatRange(0, min_open=True), help="Passes over the training positions.")
@@ -156,18 +188,25 @@ class StepProgress:
 @click.option("--init", type=click.Path(exists=True), help="Start from these weights (a run folder or model file of "
                                                "the same model size): a warm start.")
 @training_options
-def train(teacher_budget, model, steps, epochs, out, resume, init, threads, as_json, **options):
+def train(from_run, teacher_budget, model, steps, epochs, out, resume, init, threads, as_json, **options):
     """Train a student on one teacher budget's labels.
 
     \b
     chessmesa train --data data --teacher-budget 64 --model tiny --steps 2000 --out runs/tiny-64
     chessmesa train --data data --teacher-budget 64 --model small --epochs 3 --out runs/s --resume
     chessmesa train --data data2 --teacher-budget 64 --steps 500 --init runs/tiny-64 --out runs/tiny-64-more
+    chessmesa train --config runs/tiny-64 --seed 1 --out runs/tiny-64-seed1
     """
     from chessmesa.nn.train import train as run_training
 
-    config = _config(teacher_budget=teacher_budget, model=model, steps=steps, epochs=epochs, init=init, **options)
-    _check_inputs(config, [teacher_budget], out, resume)
+    fields = dict(teacher_budget=teacher_budget, model=model, steps=steps, epochs=epochs, init=init, **options)
+    if from_run:
+        given = _given_on_command_line(fields)
+        if {"steps", "epochs"} & set(given):  # one of the two: the one given replaces the run's
+            given = {"steps": None, "epochs": None, **given}
+        fields = {**_saved_training(from_run), **given}
+    config = _config(**fields)
+    _check_inputs(config, [config.teacher_budget], out, resume)
     _set_threads(threads)
     with contextlib.closing(StepProgress(f"training {out}", enabled=not as_json)) as progress:
         metrics = run_training(config, out, resume=resume, on_progress=progress)
