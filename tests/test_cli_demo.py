@@ -84,3 +84,17 @@ def test_an_edited_run_file_runs_and_a_bad_one_is_refused(tmp_path):
     refused = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert refused.returncode == 2 and "unknown key(s) batch_size" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"lookahead_puzzles": 3}, "lookahead_puzzles 3 must be 0"),
+    ({"lookahead_puzzles": 8, "lookahead_snapshots": 41}, "lookahead_snapshots from 0 to steps"),
+    ({"lookahead_probe_puzzles": -1}, "lookahead_probe_puzzles must be 0 or more"),
+])
+def test_look_ahead_sizes_a_run_cannot_take_are_named(changes, message):
+    from chessmesa.experiment import DemoConfig, mode_config
+
+    smoke = {key: list(value) if isinstance(value, tuple) else value
+             for key, value in mode_config("smoke").__dict__.items()}
+    with pytest.raises(ValueError, match=message):
+        DemoConfig.from_dict({**smoke, **changes})
