@@ -37,7 +37,6 @@ from __future__ import annotations
 import json
 import platform
 import time
-from contextlib import AbstractContextManager
 import tomllib
 from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
@@ -47,16 +46,13 @@ import numpy as np
 
 from chessmesa.datasets.pipeline import default_workers
 from chessmesa.play.game import DEFAULT_MAX_MOVES
+from chessmesa.stages import ProgressFactory, generate_stage, guard_run_folder, silent_progress, train_stage
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 OPENINGS = DATA / "openings" / "noob_2moves.epd"
 PUZZLES = DATA / "puzzles" / "lichess_puzzles.csv"
 LOOKAHEAD_PUZZLES = DATA / "puzzles" / "lookahead.csv"
 RANDOM = "random"
-
-# progress(description, total) -> a context manager yielding advance(n)
-ProgressFactory = Callable[[str, int], AbstractContextManager]
-
 
 @dataclass(frozen=True)
 class DemoConfig:
@@ -170,16 +166,6 @@ def mode_config(mode: str) -> DemoConfig:
     return DemoConfig.from_toml(CONFIGS / f"{mode}.toml")
 
 
-def differing_fields(saved: dict, wanted: dict) -> list[str]:
-    """The fields where a run folder's saved configuration and the one asked for differ, sorted:
-    what a refusal to resume names.
-
-    >>> differing_fields({"seed": 0, "steps": 600}, {"seed": 1, "steps": 600, "models": ["tiny"]})
-    ['models', 'seed']
-    """
-    return sorted(key for key in set(saved) | set(wanted) if saved.get(key) != wanted.get(key))
-
-
 def student_name(teacher_budget: int, model: str, target: str | None = None) -> str:
     """``tiny-b64``; a student on another target than the demo's carries it: ``tiny-b1024-visits``."""
     return f"{model}-b{teacher_budget}" + (f"-{target.replace(':', '')}" if target else "")
@@ -256,20 +242,10 @@ class Experiment:
     def check_config(self) -> None:
         """A folder holds one demo: resuming with other sizes would mix two experiments."""
         self.results.mkdir(parents=True, exist_ok=True)
-        path = self.out / "demo-config.json"
-        config = asdict(self.config)
-        if path.exists():
-            previous, wanted = json.loads(path.read_text()), json.loads(json.dumps(config))
-            # a field the saved run lacks came with a newer version: its stage has not run yet
-            differ = [name for name in differing_fields(previous, wanted) if name in previous]
-            if differ:
-                raise ValueError(f"{self.out} holds a demo with another configuration ({', '.join(differ)}); "
-                                 "use another --out or the same run and seed")
-        path.write_text(json.dumps(config, indent=2))
+        guard_run_folder(self.out / "demo-config.json", asdict(self.config), "a demo")
 
     def generate(self) -> None:
-        from chessmesa.datasets import GenerateConfig, SourceSpec, generate
-        from chessmesa.datasets.manifest import MANIFEST
+        from chessmesa.datasets import GenerateConfig, SourceSpec
 
         config = GenerateConfig(positions=self.config.positions, budgets=self.config.budgets,
                                 sources=(SourceSpec.parse(f"selfplay:{OPENINGS}"),),
@@ -278,19 +254,10 @@ class Experiment:
         self.log(f"[1/9] data: {config.positions} self-play positions labelled at budgets "
                  f"{', '.join(map(str, config.budgets))}; {config.holdout:.0%} of the games held out "
                  f"and labelled by a {config.reference}-simulation reference search")
-        with self.progress("positions", config.positions) as advance:
-            done = [0]
-
-            def on_progress(positions: int, total: int) -> None:
-                advance(positions - done[0])
-                done[0] = positions
-
-            generate(config, self.data_dir, workers=self.workers,
-                     resume=(self.data_dir / MANIFEST).exists(), progress=on_progress)
+        generate_stage(config, self.data_dir, self.progress, "positions", self.workers)
 
     def train(self) -> None:
-        from chessmesa.nn.parallel import train_runs
-        from chessmesa.nn.train import TrainConfig, is_finished
+        from chessmesa.nn.train import TrainConfig
 
         self.log(f"[2/9] students: {', '.join(student_name(*s) for s in self.students)}, "
                  f"{self.config.steps} steps each, on the {self.config.target} target unless named")
@@ -299,19 +266,8 @@ class Experiment:
                              seed=self.config.seed, eval_every=max(self.config.steps // 4, 1),
                              snapshot_every=self._snapshot_every((teacher_budget, model, target))),
                  self.run_dir(teacher_budget, model, target))
-                for teacher_budget, model, target in self.students
-                if not is_finished(self.run_dir(teacher_budget, model, target))]
-        if not jobs:
-            return
-        done = [0] * len(jobs)
-        with self.progress(f"training {len(jobs)} students, one process per core",
-                           self.config.steps * len(jobs)) as advance:
-
-            def on_step(index: int, step: int, total: int) -> None:
-                advance(step - done[index])
-                done[index] = step
-
-            train_runs(jobs, self.workers or default_workers(), on_step)
+                for teacher_budget, model, target in self.students]
+        train_stage(jobs, self.workers or default_workers(), self.progress, "training students, one process per core")
 
     def _held_out_labels(self):
         """The labels of the held-out games: no student trained on them, and the reference
@@ -673,16 +629,3 @@ def plot_headline(summary: dict, path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
-
-
-class silent_progress:
-    """A :data:`ProgressFactory` that shows nothing (the library's default; the CLI passes rich bars)."""
-
-    def __init__(self, description: str, total: int):
-        pass
-
-    def __enter__(self):
-        return lambda n=1, rate="": None
-
-    def __exit__(self, *exc) -> None:
-        return None

@@ -36,12 +36,13 @@ most the match under way (data generation and training resume within themselves)
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
 from chessmesa.datasets.pipeline import default_workers
-from chessmesa.experiment import OPENINGS, ProgressFactory, silent_progress
+from chessmesa.experiment import OPENINGS
+from chessmesa.stages import ProgressFactory, generate_stage, guard_run_folder, silent_progress, train_stage
 from chessmesa.play.game import DEFAULT_MAX_MOVES
 
 CONFIG_FILE = "iterate-config.json"
@@ -116,12 +117,6 @@ class IterateConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-    def differences(self, saved: dict) -> list[str]:
-        """``name: saved vs now`` for every setting that differs from a saved config."""
-        ours = self.to_dict()
-        return [f"{f.name}: {saved.get(f.name)!r} vs {ours[f.name]!r}" for f in fields(self)
-                if saved.get(f.name) != ours[f.name]]
 
 
 @dataclass(frozen=True)
@@ -217,19 +212,10 @@ class Iteration:
 
     def check_config(self) -> None:
         """A folder holds one iteration: resuming with other settings would mix two runs."""
-        self.out.mkdir(parents=True, exist_ok=True)
-        path = self.out / CONFIG_FILE
-        if path.exists():
-            changed = self.config.differences(json.loads(path.read_text()))
-            if changed:
-                raise ValueError(f"{self.out} holds an iteration with another configuration "
-                                 f"({changed[0]}): use another --out or the same settings")
-        else:
-            path.write_text(json.dumps(self.config.to_dict(), indent=2))
+        guard_run_folder(self.out / CONFIG_FILE, self.config.to_dict(), "an iteration")
 
     def generate(self, generation: int) -> None:
-        from chessmesa.datasets import GenerateConfig, SourceSpec, generate
-        from chessmesa.datasets.manifest import MANIFEST
+        from chessmesa.datasets import GenerateConfig, SourceSpec
 
         c = self.config
         teacher = self.teacher_network(generation)
@@ -241,18 +227,10 @@ class Iteration:
         teacher_name = "the static mcts" if teacher is None else f"netmcts with {_short(teacher, self.out)}"
         self.log(f"[gen {generation}] data: {c.positions} self-play positions labelled by {teacher_name} "
                  f"at {c.budget} simulations")
-        with self.progress(f"gen {generation} positions", c.positions) as advance:
-            done = [0]
-
-            def on_progress(positions: int, total: int) -> None:
-                advance(positions - done[0])
-                done[0] = positions
-
-            generate(config, out, workers=self.workers, backend=self.backend, ray_address=self.ray_address,
-                     resume=(out / MANIFEST).exists(), progress=on_progress)
+        generate_stage(config, out, self.progress, f"gen {generation} positions", self.workers, self.backend,
+                       self.ray_address)
 
     def train(self, generation: int) -> None:
-        from chessmesa.nn.parallel import train_runs
         from chessmesa.nn.train import TrainConfig, is_finished
 
         c = self.config
@@ -265,14 +243,7 @@ class Iteration:
                              init=init)
         self.log(f"[gen {generation}] student: {c.model} on the {c.target} target"
                  + (f", warm-started from gen {generation - 1}" if init else ""))
-        with self.progress(f"gen {generation} training steps", None) as advance:
-            done = [0]
-
-            def on_step(index: int, step: int, total: int) -> None:
-                advance(step - done[0])
-                done[0] = step
-
-            train_runs([(config, out)], 1, on_step)
+        train_stage([(config, out)], 1, self.progress, f"gen {generation} training steps")
 
     def agreement(self, generation: int) -> None:
         from chessmesa.analysis.agreement import run_agreement

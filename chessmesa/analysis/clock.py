@@ -37,7 +37,7 @@ import numpy as np
 
 from chessmesa.analysis.bradley_terry import bradley_terry, bradley_terry_intervals, bradley_terry_samples, results_table
 from chessmesa.analysis.results import write_result
-from chessmesa.experiment import ProgressFactory, differing_fields, silent_progress
+from chessmesa.stages import ProgressFactory, guard_run_folder, silent_progress
 from chessmesa.play.game import DEFAULT_MAX_MOVES, Adjudication
 from chessmesa.play.match import MatchResult, run_match
 from chessmesa.play.specs import EngineSpec, kind_info, parse_spec
@@ -227,14 +227,7 @@ def clock_config(specs: list[str], limits: list[float], games_per_pair: int = 20
 def check_folder(out: str | Path, config: dict) -> None:
     """Claim ``out`` for a clock run of ``config``: a new folder gets its ``config.json``; one
     holding another configuration is refused (ValueError naming the differing fields)."""
-    path = Path(out) / "config.json"
-    if path.exists():
-        differ = differing_fields(json.loads(path.read_text()), config)
-        if differ:
-            raise ValueError(f"{out} holds a clock run with other settings ({', '.join(differ)}): use another --out")
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_result(path, config)
+    guard_run_folder(Path(out) / "config.json", config, "a clock run")
 
 
 def run_clock(config: dict, out: str | Path, workers: int = 1, progress: ProgressFactory | None = None,
