@@ -75,7 +75,7 @@ class DemoConfig:
     clock_limits: tuple[float, ...] = ()  # ms per move at which the students meet mcts (analyze clock)
     clock_games: int = 0  # games of each pairing of the clock stage (0: no clock stage)
     lookahead_puzzles: int = 0  # puzzles of the look-ahead set patched in every student (0: no look-ahead stage)
-    lookahead_probe_puzzles: int = 5000  # Lichess puzzles whose lines train the look-ahead probes (file order)
+    lookahead_probe_puzzles: int = 5000  # puzzles of the look-ahead set (a sample) and of the Lichess file (its first) the probes use
     lookahead_snapshots: int = 0  # points of the traced student's training the look-ahead stage follows (0: none)
     seed: int = 0
 
@@ -129,8 +129,10 @@ class DemoConfig:
             problems.append(f"holdout {self.holdout} must lie in (0, 1)")
         if not (self.lookahead_puzzles == 0 or self.lookahead_puzzles >= 8):
             problems.append(f"lookahead_puzzles {self.lookahead_puzzles} must be 0 (no look-ahead stage) or 8 or more")
-        if self.lookahead_probe_puzzles < 0 or not 0 <= self.lookahead_snapshots <= self.steps:
-            problems.append("lookahead_probe_puzzles must be 0 or more, lookahead_snapshots from 0 to steps")
+        if self.lookahead_puzzles and self.lookahead_probe_puzzles < 8:
+            problems.append(f"lookahead_probe_puzzles {self.lookahead_probe_puzzles} must be 8 or more")
+        if not 0 <= self.lookahead_snapshots <= self.steps:
+            problems.append(f"lookahead_snapshots {self.lookahead_snapshots} must lie between 0 and steps")
         if self.clock_games % 2 or self.duel_games % 2:
             problems.append("clock_games and duel_games must be even (both colours of every opening)")
         if problems:
@@ -401,8 +403,8 @@ class Experiment:
 
     def lookahead(self) -> None:
         """Look-ahead inside every student (:mod:`chessmesa.analysis.lookahead`): activation
-        patching on a seeded sample of the shipped look-ahead puzzles, square-wise probes trained
-        on the rest of the Lichess puzzles' three-move lines; each student's entry carries its
+        patching on a seeded sample of the shipped look-ahead puzzles, square-wise probes on the
+        whole set and the Lichess puzzles' three-move lines; each student's entry carries its
         search-equivalent budget, so that the effect can be read against strength
         (``lookahead.json``). The same for the traced student's snapshots, where its training kept
         them (``lookahead-training.json``: the what-when-where figure)."""
@@ -417,8 +419,9 @@ class Experiment:
         snapshots = sorted((self.run_dir(*self.traced) / SNAPSHOTS).glob("*.safetensors"))
         if not self.config.lookahead_puzzles or (family.exists() and (training.exists() or len(snapshots) < 2)):
             return
-        puzzles = sample_puzzles(read_lookahead_set(LOOKAHEAD_PUZZLES), self.config.lookahead_puzzles,
-                                 self.config.seed)
+        shipped = read_lookahead_set(LOOKAHEAD_PUZZLES)
+        puzzles = sample_puzzles(shipped, self.config.lookahead_puzzles, self.config.seed)
+        probe_set = sample_puzzles(shipped, self.config.lookahead_probe_puzzles, self.config.seed)
         extra = read_puzzles(PUZZLES)[:self.config.lookahead_probe_puzzles]
         traced = f", and of {student_name(*self.traced)} at {len(snapshots)} points of its training" if snapshots else ""
         self.log(f"[8/9] look-ahead: patching {len(puzzles)} puzzles and probing every layer of each student{traced}")
@@ -426,7 +429,7 @@ class Experiment:
         def analyse(students: list[tuple[str, Path]], description: str) -> dict:
             total = sum(len(puzzles) + probe_fits(len(load_network(run).model.square_layers())) for _, run in students)
             with self.progress(description, total) as advance:
-                return run_lookahead(students, puzzles, extra, self.config.seed, progress=advance)
+                return run_lookahead(students, puzzles, probe_set, extra, self.config.seed, progress=advance)
 
         if not family.exists():
             result = analyse([(student_name(*s), self.run_dir(*s)) for s in self.students], "look-ahead")

@@ -158,6 +158,26 @@ def test_planted_copy_shows_its_effect_at_that_square_and_layer_only(candidates)
     assert abs(summary["layers"]["occupancy"]["move3"]["difference"]["mean"]) < 1e-4
 
 
+class PlantedBlur(PlantedCopy):
+    """Like :class:`PlantedCopy`, but ``shifted`` spreads each square's occupancy to its eight
+    neighbours alike: every square near the twin's change carries it, the target no more than any."""
+
+    def __init__(self, watched: list[int]):
+        super().__init__(watched)
+        with torch.no_grad():
+            self.shifted.weight.fill_(1.0)
+
+
+def test_a_target_near_the_change_is_compared_with_squares_as_near(candidates):
+    puzzles = _twins_below_third_target(candidates)[:10]
+    encoded = encode_puzzles(puzzles)
+    patching = patching_effects(PlantedBlur(list(encoded.solution)), encoded)
+    rows = np.arange(len(puzzles))
+    assert np.all(patching.effects[rows, 1, encoded.targets[:, 2]] > 1.0)  # the target carries the change...
+    difference = summarise_patching(patching, encoded)["layers"]["shifted"]["move3"]["difference"]
+    assert abs(difference["mean"]) < 1e-4  # ...as much as every square as near it: no look-ahead
+
+
 def test_random_network_shows_no_look_ahead(candidates):
     puzzles = _twins_below_third_target(candidates)[:10]
     encoded = encode_puzzles(puzzles)

@@ -88,8 +88,8 @@ def test_an_edited_run_file_runs_and_a_bad_one_is_refused(tmp_path):
 
 @pytest.mark.parametrize("changes, message", [
     ({"lookahead_puzzles": 3}, "lookahead_puzzles 3 must be 0"),
-    ({"lookahead_puzzles": 8, "lookahead_snapshots": 41}, "lookahead_snapshots from 0 to steps"),
-    ({"lookahead_probe_puzzles": -1}, "lookahead_probe_puzzles must be 0 or more"),
+    ({"lookahead_puzzles": 8, "lookahead_snapshots": 41}, "lookahead_snapshots 41 must lie between 0 and steps"),
+    ({"lookahead_probe_puzzles": 7}, "lookahead_probe_puzzles 7 must be 8 or more"),
 ])
 def test_look_ahead_sizes_a_run_cannot_take_are_named(changes, message):
     from chessmesa.experiment import DemoConfig, mode_config

@@ -121,17 +121,19 @@ def probe_positions(puzzles: Sequence[LookaheadPuzzle], extra: Sequence[Puzzle],
 
 
 def run_lookahead(students: Sequence[tuple[str, str | Path]], puzzles: Sequence[LookaheadPuzzle],
-                  extra: Sequence[Puzzle] = (), seed: int = 0, min_total_drop: float = MIN_TOTAL_DROP,
-                  progress: Callable[[int], None] = lambda n: None) -> dict:
-    """Patching on every puzzle and the probes (:func:`probe_positions`) for each ``(name,
-    checkpoint)``; a checkpoint that is a training snapshot (``RUN/snapshots/step-N.safetensors``)
-    carries its ``step``. ``progress`` advances by one per puzzle patched and one per probe fitted."""
+                  probe_set: Sequence[LookaheadPuzzle] | None = None, extra: Sequence[Puzzle] = (), seed: int = 0,
+                  min_total_drop: float = MIN_TOTAL_DROP, progress: Callable[[int], None] = lambda n: None) -> dict:
+    """For each ``(name, checkpoint)``: patching on every one of ``puzzles``, and the probes
+    (:func:`probe_positions`) on ``probe_set`` (a whole look-ahead set, of which ``puzzles`` may be
+    a sample; default: ``puzzles``) and ``extra``. A checkpoint that is a training snapshot
+    (``RUN/snapshots/step-N.safetensors``) carries its ``step``. ``progress`` advances by one per
+    puzzle patched and one per probe fitted."""
     from chessmesa.analysis.frontier import read_run
     from chessmesa.nn import load_network, random_init_like
     from chessmesa.nn.train import snapshot_step
 
     encoded = encode_puzzles(puzzles)
-    positions, train, test = probe_positions(puzzles, extra, seed)
+    positions, train, test = probe_positions(puzzles if probe_set is None else probe_set, extra, seed)
     fens = [position.fen for position in positions]
     encoded_positions = encode_puzzles(positions)
     results = []
@@ -157,9 +159,10 @@ def run_lookahead(students: Sequence[tuple[str, str | Path]], puzzles: Sequence[
 def lookahead_verdict(student: dict, square: str = "move3") -> dict:
     """The headline of one student's look-ahead result: the layer where patching ``square`` (the
     3rd move's target square by default) lowers the solution's log-odds most beyond the other
-    squares, that difference with its interval, whether the interval lies above 0 (``found``), and
-    the probes' best layer for that target beside the best of each control. The layer is the
-    largest of several, so its interval is read after a choice: ``found`` is a lenient test.
+    squares as near the twin's change, that difference with its interval (simultaneous over the
+    layers: :func:`chessmesa.analysis.patching.summarise_patching`), whether the interval lies
+    above 0 (``found``), and the probes' best layer for that target beside the best of each
+    control.
 
     >>> entry = lambda mean, low: {"difference": {"mean": mean, "ci": [low, mean + 1]}}
     >>> student = {"patching": {"noticed": 40, "layers": {"block1": {"move3": entry(0.1, -0.2)},

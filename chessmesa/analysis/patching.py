@@ -196,10 +196,37 @@ def other_squares(puzzles: EncodedPuzzles) -> np.ndarray:
     return others
 
 
-def _mean_with_interval(values: np.ndarray, seed: int) -> dict:
+def distance_to_change(puzzles: EncodedPuzzles) -> np.ndarray:
+    """``int[P, 64]``: each square's king-move (Chebyshev) distance to the nearest square the
+    twin changed. An early layer sees a few squares around each square, so a square near the change
+    carries the twin's difference whatever the network computes: targets are compared with the
+    other squares as near the change (:func:`matched_others`).
+
+    >>> puzzles = EncodedPuzzles(*([None] * 6), changed=[np.array([0])])
+    >>> distance_to_change(puzzles)[0, [0, 9, 63]].tolist()
+    [0, 1, 7]
+    """
+    squares = np.arange(SQUARES)
+    distances = np.empty((len(puzzles.changed), SQUARES), dtype=np.int64)
+    for row, changed in enumerate(puzzles.changed):
+        ranks = np.abs(squares[:, None] // 8 - changed[None, :] // 8)
+        files = np.abs(squares[:, None] % 8 - changed[None, :] % 8)
+        distances[row] = np.maximum(ranks, files).min(axis=1)
+    return distances
+
+
+def matched_others(others: np.ndarray, distances: np.ndarray, square: np.ndarray) -> np.ndarray:
+    """``bool[P, 64]``: per puzzle, the ``others`` squares at the same distance from the twin's
+    change as ``square`` (at the nearest distance there is, when none is at the same one)."""
+    gap = np.abs(distances - distances[np.arange(len(square)), square][:, None])
+    gap = np.where(others, gap, np.iinfo(np.int64).max)
+    return others & (gap == gap.min(axis=1, keepdims=True))
+
+
+def _mean_with_interval(values: np.ndarray, seed: int, level: float = 0.95) -> dict:
     if len(values) == 0:
         return {"mean": None, "ci": [None, None]}
-    low, high = bootstrap_ci(values, seed=seed)
+    low, high = bootstrap_ci(values, seed=seed, level=level)
     return {"mean": float(values.mean()), "ci": [low, high]}
 
 
@@ -212,28 +239,36 @@ MIN_TOTAL_DROP = 1.0
 def summarise_patching(patching: Patching, puzzles: EncodedPuzzles, seed: int = 0,
                        min_total_drop: float = MIN_TOTAL_DROP) -> dict:
     """The patching effects on the puzzles whose twin the network notices (a total drop of at
-    least ``min_total_drop``), per layer, each with a bootstrap 95% interval over those puzzles.
+    least ``min_total_drop``), per layer, with bootstrap intervals over those puzzles.
 
     Per layer: ``others`` (each puzzle's mean over the squares that are no square of the line and
-    not changed in the twin), ``move1``..``move3`` (at the target square of the line's 1st, 2nd and
-    3rd move: ``target``, and ``difference``, the target minus the others, per puzzle),
-    ``move1_from`` (the square the first move leaves) and ``changed`` (the twin's changed squares).
+    not changed in the twin), ``changed`` (the twin's changed squares) and, for the target square of
+    the line's 1st, 2nd and 3rd move (``move1``..``move3``) and the square the first move leaves
+    (``move1_from``): ``target``, the effect there, and ``difference``, that minus the mean over the
+    other squares as near the twin's change (:func:`matched_others`), per puzzle. The differences'
+    intervals hold at 95% for all layers at once (Bonferroni: each at ``1 - 0.05 / layers``), as
+    a reader looks for the layer where the effect is largest.
     """
     kept = np.flatnonzero(patching.total_drop >= min_total_drop)
     others = other_squares(puzzles)[kept]
+    distances = distance_to_change(puzzles)[kept]
+    level = 1 - 0.05 / len(patching.layers)
+    squares = {f"move{move + 1}": puzzles.targets[kept, move] for move in range(LINE_MOVES)}
+    squares["move1_from"] = puzzles.first_from[kept]
+    matched = {name: matched_others(others, distances, square) for name, square in squares.items()}
+    rows = np.arange(len(kept))
     summary: dict = {"puzzles": len(puzzles), "noticed": len(kept), "min_total_drop": min_total_drop,
+                     "difference_level": level,
                      "total_drop": _mean_with_interval(patching.total_drop[kept], seed), "layers": {}}
     for number, layer in enumerate(patching.layers):
         effects = patching.effects[kept, number]
-        other_mean = np.array([row[mask].mean() for row, mask in zip(effects, others)])
-        rows = np.arange(len(kept))
-        squares = {f"move{move + 1}": puzzles.targets[kept, move] for move in range(LINE_MOVES)}
-        squares["move1_from"] = puzzles.first_from[kept]
-        entry = {"others": _mean_with_interval(other_mean, seed)}
+        entry = {"others": _mean_with_interval(np.array([row[mask].mean() for row, mask in zip(effects, others)]),
+                                               seed)}
         for name, square in squares.items():
             at_square = effects[rows, square]
+            near = np.array([row[mask].mean() for row, mask in zip(effects, matched[name])])
             entry[name] = {"target": _mean_with_interval(at_square, seed),
-                           "difference": _mean_with_interval(at_square - other_mean, seed)}
+                           "difference": _mean_with_interval(at_square - near, seed, level)}
         entry["changed"] = _mean_with_interval(
             np.array([effects[row, puzzles.changed[index]].mean() for row, index in enumerate(kept)]), seed)
         summary["layers"][layer] = entry

@@ -217,8 +217,8 @@ def _interval_bars(entries: list[dict]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def lookahead_layers_figure(result: dict) -> Figure:
-    """Top row: per patched square, the drop in the solution's log-odds minus the other squares'
-    per layer, with 95% intervals. Middle row: per probe target, the square-wise probe's accuracy
+    """Top row: per patched square, the drop in the solution's log-odds minus that at the other
+    squares as near the twin's change, per layer, with intervals (95% for all layers at once). Middle row: per probe target, the square-wise probe's accuracy
     per layer, trained (solid) and random-init (dashed), the input planes (dash-dot) and no
     features (dotted). One colour per student. Bottom row, where the students carry their
     search-equivalent budgets: the 3rd move's patching effect (at its strongest layer) and the
@@ -242,7 +242,7 @@ def lookahead_layers_figure(result: dict) -> Figure:
                           label=student["name"])
             axes.set_xticks(x, layers, rotation=45, ha="right", fontsize="small")
             axes.axhline(0, color="grey", linewidth=0.8)
-            axes.set(title=f"patch the {LABELS[square]}", ylabel="log-odds drop minus others")
+            axes.set(title=f"patch the {LABELS[square]}", ylabel="log-odds drop minus squares as near")
         probes = student["probes"]
         probed = list(probes["trained"])
         x = np.arange(len(probed))
@@ -263,7 +263,7 @@ def lookahead_layers_figure(result: dict) -> Figure:
         means, spread = _interval_bars([{"mean": v["difference"], "ci": v["ci"] or [None, None]} for v in verdicts])
         effect.errorbar(budgets, means, yerr=spread, fmt="o", capsize=3)
         effect.axhline(0, color="grey", linewidth=0.8)
-        effect.set(xscale="log", xlabel="search-equivalent budget (sims)", ylabel="log-odds drop minus others",
+        effect.set(xscale="log", xlabel="search-equivalent budget (sims)", ylabel="log-odds drop minus squares as near",
                    title="3rd-move patching effect (strongest layer)")
         probe.plot(budgets, [_number(v["probe"]["trained"]) for v in verdicts], "o", label="trained (best layer)")
         probe.plot(budgets, [_number(v["probe"]["random"]) for v in verdicts], "x", label="random init (best layer)")
@@ -285,7 +285,8 @@ def lookahead_layers_figure(result: dict) -> Figure:
 
 def lookahead_training_figure(result: dict) -> Figure:
     """What-when-where (McGrath et al. 2022): for each patched square and each probe target, a
-    layer x training-step map of the patching difference (log-odds, minus the other squares) and
+    layer x training-step map of the patching difference (log-odds, minus the squares as near the
+    twin's change) and
     of the probe's held-out accuracy, over one run's snapshots."""
     from chessmesa.analysis.lookahead import LABELS, TARGET_NAMES
     from chessmesa.analysis.patching import PATCHED_SQUARES

@@ -174,12 +174,14 @@ def _lookahead(result: dict) -> Section:
         patching = student["patching"]
         layers = patching["layers"]
         tables.append(Table(
-            ["layer", *(f"{LABELS[square]} minus others" for square in PATCHED_SQUARES), "others"],
+            ["layer", *(f"{LABELS[square]} minus squares as near the change" for square in PATCHED_SQUARES),
+             "all other squares"],
             [[layer, *(effect(layers[layer][square]["difference"]) for square in PATCHED_SQUARES),
               effect(layers[layer]["others"])] for layer in layers],
             f"{student['name']}: drop in the solution's log-odds when one square is patched from the twin, "
             f"on the {patching['noticed']} of {patching['puzzles']} puzzles whose twin drops it by "
-            f">= {patching['min_total_drop']:g} (95% CI over puzzles)"))
+            f">= {patching['min_total_drop']:g}; intervals over puzzles, the differences' at 95% for all "
+            "layers at once"))
         probes = student["probes"]
         tables.append(Table(
             ["target", "no features", "input planes", *(f"{layer} trained/random" for layer in probes["trained"])],

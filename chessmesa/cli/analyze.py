@@ -398,7 +398,7 @@ def _students(paths: tuple[str, ...]) -> list[tuple[str, str]]:
 @click.option("--probe-limit", type=click.IntRange(0), default=None,
               help="Read only the first N puzzles of --probe-puzzles (default: all; 0: none).")
 @click.option("--limit", type=click.IntRange(8), default=None,
-              help="A seeded sample of N puzzles of the set (default: all).")
+              help="Patch a seeded sample of N puzzles of the set (default: all; the probes use all).")
 @click.option("--min-drop", type=float, default=1.0, show_default=True,
               help="Patching counts the puzzles whose whole twin lowers the student's log-odds of the "
                    "solution by at least this much.")
@@ -420,17 +420,17 @@ def lookahead(runs, puzzle_file, probe_puzzles, probe_limit, limit, min_drop, se
 
     students = _students(runs)
     try:
-        puzzles = read_lookahead_set(puzzle_file)
+        probe_set = read_lookahead_set(puzzle_file)
         extra = read_puzzles(probe_puzzles)[:probe_limit] if probe_limit != 0 else []
         layers = [len(load_network(checkpoint).model.square_layers()) for _, checkpoint in students]
     except (PuzzleError, ValueError) as error:
         raise BadInput(str(error)) from None
-    puzzles = sample_puzzles(puzzles, limit, seed)
+    puzzles = sample_puzzles(probe_set, limit, seed)
     if len(puzzles) < 8:
         raise BadInput(f"{puzzle_file} holds {len(puzzles)} puzzles; look-ahead needs 8 at least")
     total = sum(len(puzzles) + probe_fits(count) for count in layers)
     with progress_bar("look-ahead", total, enabled=not as_json) as advance:
-        result = run_lookahead(students, puzzles, extra, seed, min_drop, advance)
+        result = run_lookahead(students, puzzles, probe_set, extra, seed, min_drop, advance)
     _emit(result, {"students": [checkpoint for _, checkpoint in students], "puzzles": puzzle_file,
                    "probe_puzzles": probe_puzzles, "probe_limit": probe_limit, "limit": limit, "min_drop": min_drop, "seed": seed}, as_json, json_out, plot)
 
