@@ -18,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from chessmesa.analysis.results import analysis_kind
@@ -216,46 +217,67 @@ def _interval_bars(entries: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     return means, np.nan_to_num(spread.reshape(2, len(entries))).clip(min=0)
 
 
+def _layer_position(layer: str) -> int:
+    """Where a layer sits on a depth axis shared by towers of different depths: the stem first,
+    block k at k, the heads last (so that every student's policy head lines up).
+
+    >>> [_layer_position(name) for name in ("stem", "block3", "policy_head")]
+    [0, 3, 1000]
+    """
+    if layer.startswith("block") and layer[5:].isdigit():
+        return int(layer[5:])
+    return 0 if layer in ("stem", "embed") else 1000
+
+
 def lookahead_layers_figure(result: dict) -> Figure:
     """Top row: per patched square, the drop in the solution's log-odds minus that at the other
-    squares as near the twin's change, per layer, with intervals (95% for all layers at once). Middle row: per probe target, the square-wise probe's accuracy
-    per layer, trained (solid) and random-init (dashed), the input planes (dash-dot) and no
-    features (dotted). One colour per student. Bottom row, where the students carry their
-    search-equivalent budgets: the 3rd move's patching effect (at its strongest layer) and the
-    3rd-move probe's best accuracy against that budget: does look-ahead grow with strength?"""
+    squares as near the twin's change, per layer, with intervals (95% for all layers at once).
+    Middle row: per probe target, the square-wise probe's accuracy per layer, trained (solid) and
+    random-init (dashed), the input planes (dash-dot) and no features (dotted). One colour per
+    student; layers of towers of different depths line up by name (:func:`_layer_position`).
+    Bottom row, where the students carry their search-equivalent budgets: the 3rd move's patching
+    effect (at its strongest layer) and the 3rd-move probe's best accuracy against that budget:
+    does look-ahead grow with strength?"""
     from chessmesa.analysis.lookahead import LABELS, TARGET_NAMES, lookahead_verdict
     from chessmesa.analysis.patching import PATCHED_SQUARES
 
-    family = [s for s in result["students"] if (s.get("search_equivalent") or {}).get("budget") is not None]
+    students = result["students"]
+    family = [s for s in students if (s.get("search_equivalent") or {}).get("budget") is not None]
+    layers_seen = sorted({layer for s in students for layer in s["patching"]["layers"]}, key=_layer_position)
+    position = {layer: index for index, layer in enumerate(layers_seen)}
     columns = max(len(PATCHED_SQUARES), len(TARGET_NAMES))
     rows = 3 if family else 2
-    figure = Figure(figsize=(3.6 * columns, 3.3 * rows), dpi=DPI)
+    figure = Figure(figsize=(3.8 * columns, 3.4 * rows), dpi=DPI)
     grid = figure.subplots(rows, columns, squeeze=False)
-    for index, student in enumerate(result["students"]):
+    for index, student in enumerate(students):
         colour = f"C{index}"
         layers = list(student["patching"]["layers"])
-        x = np.arange(len(layers))
+        x = np.array([position[layer] for layer in layers]) + 0.06 * (index - len(students) / 2)
         for axes, square in zip(grid[0], PATCHED_SQUARES):
             means, spread = _interval_bars([student["patching"]["layers"][layer][square]["difference"]
                                             for layer in layers])
-            axes.errorbar(x + 0.08 * index, means, yerr=spread, fmt="o-", capsize=2, color=colour,
-                          label=student["name"])
-            axes.set_xticks(x, layers, rotation=45, ha="right", fontsize="small")
-            axes.axhline(0, color="grey", linewidth=0.8)
-            axes.set(title=f"patch the {LABELS[square]}", ylabel="log-odds drop minus squares as near")
+            axes.errorbar(x, means, yerr=spread, fmt="o-", capsize=2, color=colour, label=student["name"])
+            axes.set(title=f"patch the {LABELS[square]}", ylabel="log-odds drop, minus as-near squares")
         probes = student["probes"]
-        probed = list(probes["trained"])
-        x = np.arange(len(probed))
+        x = np.array([position[layer] for layer in probes["trained"]])
         for axes, target in zip(grid[1], TARGET_NAMES):
-            axes.plot(x, [_number(probes["trained"][layer][target]) for layer in probed], "o-", color=colour,
-                      label=student["name"])
-            axes.plot(x, [_number(probes["random"][layer][target]) for layer in probed], "x--", color=colour,
-                      alpha=0.6, label="random init")
-            axes.axhline(_number(probes["planes"][target]), color=colour, linestyle="-.", alpha=0.6,
-                         label="input planes")
-            axes.axhline(_number(probes["prior"][target]), color="grey", linestyle=":", label="no features")
-            axes.set_xticks(x, probed, rotation=45, ha="right", fontsize="small")
+            axes.plot(x, [_number(probes["trained"][layer][target]) for layer in probes["trained"]], "o-",
+                      color=colour, label=student["name"])
+            axes.plot(x, [_number(probes["random"][layer][target]) for layer in probes["random"]], "x--",
+                      color=colour, alpha=0.5)
+            axes.axhline(_number(probes["planes"][target]), color=colour, linestyle="-.", alpha=0.5)
+            axes.axhline(_number(probes["prior"][target]), color="grey", linestyle=":")
             axes.set(title=f"probe: {LABELS[target]}", ylabel="held-out top-1", ylim=(0, 1))
+    for axes in grid[:2].ravel():
+        axes.set_xticks(np.arange(len(layers_seen)), layers_seen, rotation=45, ha="right", fontsize="small")
+    for axes in grid[0]:
+        axes.axhline(0, color="grey", linewidth=0.8)
+    grid[0, 0].legend(fontsize="x-small")
+    grid[1, 0].legend(handles=[Line2D([], [], color="0.3", marker="o", label="trained"),
+                               Line2D([], [], color="0.3", marker="x", linestyle="--", label="random init"),
+                               Line2D([], [], color="0.3", linestyle="-.", label="input planes"),
+                               Line2D([], [], color="grey", linestyle=":", label="no features")],
+                      fontsize="x-small", loc="lower left")
     if family:
         budgets = [s["search_equivalent"]["budget"] for s in family]
         verdicts = [lookahead_verdict(s) for s in family]
@@ -263,22 +285,24 @@ def lookahead_layers_figure(result: dict) -> Figure:
         means, spread = _interval_bars([{"mean": v["difference"], "ci": v["ci"] or [None, None]} for v in verdicts])
         effect.errorbar(budgets, means, yerr=spread, fmt="o", capsize=3)
         effect.axhline(0, color="grey", linewidth=0.8)
-        effect.set(xscale="log", xlabel="search-equivalent budget (sims)", ylabel="log-odds drop minus squares as near",
-                   title="3rd-move patching effect (strongest layer)")
+        for name, budget, mean in zip([s["name"] for s in family], budgets, means):
+            effect.annotate(name, (budget, mean), fontsize=6, textcoords="offset points", xytext=(3, 3))
+        effect.set(ylabel="log-odds drop, minus as-near squares",
+                   title=f"3rd-move patching ({len(family)} of {len(students)} on the scale)")
         probe.plot(budgets, [_number(v["probe"]["trained"]) for v in verdicts], "o", label="trained (best layer)")
         probe.plot(budgets, [_number(v["probe"]["random"]) for v in verdicts], "x", label="random init (best layer)")
         probe.plot(budgets, [_number(v["probe"]["planes"]) for v in verdicts], "+", label="input planes")
-        probe.set(xscale="log", xlabel="search-equivalent budget (sims)", ylabel="held-out top-1",
-                  title="3rd-move probe")
+        probe.set(ylabel="held-out top-1", title="3rd-move probe")
         probe.legend(fontsize="x-small")
-        for name, budget, mean in zip([s["name"] for s in family], budgets, means):
-            effect.annotate(name, (budget, mean), fontsize=6, textcoords="offset points", xytext=(3, 3))
+        for axes in (effect, probe):
+            axes.set_xscale("log")
+            axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+            axes.xaxis.set_minor_formatter(NullFormatter())
+            axes.set_xlabel("search-equivalent budget (sims)")
         for axes in grid[2, 2:]:
             axes.set_visible(False)
     for axes in grid.ravel():
         axes.grid(alpha=0.3)
-    grid[0, 0].legend(fontsize="x-small")
-    grid[1, 0].legend(fontsize="x-small")
     figure.tight_layout()
     return figure
 
@@ -314,7 +338,9 @@ def lookahead_training_figure(result: dict) -> Figure:
         axes.set_xticks(np.arange(len(steps)), [str(step) for step in steps], rotation=45, fontsize="small")
         axes.set_yticks(np.arange(len(layers)), layers, fontsize="small")
         axes.set(title=title, xlabel="training step")
-    figure.suptitle(f"look-ahead over training: {students[0].get('checkpoint', '')}", fontsize="small")
+    run = Path(students[0].get("checkpoint", "")).parent.parent  # RUN/snapshots/step-N.safetensors
+    figure.suptitle(f"look-ahead over training: {run} (means over the puzzles; intervals in the tables)",
+                    fontsize="small")
     figure.tight_layout()
     return figure
 
