@@ -11,10 +11,15 @@ from __future__ import annotations
 def format_value(value, pattern: str) -> str:
     """``pattern.format(value)``, or ``-`` for a missing value.
 
-    >>> format_value(0.25, "{:.1%}"), format_value(None, "{:.1%}")
-    ('25.0%', '-')
+    A value that rounds to zero reads as zero, never as ``-0``.
+
+    >>> format_value(0.25, "{:.1%}"), format_value(None, "{:.1%}"), format_value(-0.001, "{:+.0f}")
+    ('25.0%', '-', '+0')
     """
-    return "-" if value is None else pattern.format(value)
+    if value is None:
+        return "-"
+    text, zero = pattern.format(value), pattern.format(0.0)
+    return zero if text.replace("-", "+") == zero or text.replace("-", "") == zero else text
 
 
 def format_interval(value, interval, pattern: str) -> str:
@@ -115,7 +120,10 @@ def answer_sentences(summary: dict) -> list[str]:
         duel = f"; its duel against {anchor}: {_duel(strongest['duel'])}" if strongest.get("duel") else ""
         sentences.append(f"The strongest in play, {strongest['name']}, is rated "
                          f"{_elo({'elo': strongest['elo'], 'ci': strongest['elo_ci']})} ({anchor} = 0){duel}.")
-        stronger = [rung for rung in summary["ladder"] if rung["elo"] is not None and rung["elo"] > strongest["elo"]]
+        # a rung whose rating lies above the student's whole interval, not one it merely trails by noise
+        ceiling = (strongest["elo_ci"] or [None, strongest["elo"]])[1]
+        ceiling = strongest["elo"] if ceiling is None else ceiling
+        stronger = [rung for rung in summary["ladder"] if rung["elo"] is not None and rung["elo"] > ceiling]
         if stronger:
             sims = stronger[0]["sims"]
             sentences.append(f"Where it falls short: the searcher at {sims} simulation{'s' * (sims != 1)} is rated "

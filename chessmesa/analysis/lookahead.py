@@ -211,11 +211,12 @@ def lookahead_sentence(name: str, verdict: dict) -> str:
         return (f"Look-ahead in {name}: no puzzle's twin lowered its log-odds of the solution enough to "
                 f"patch; {read}.")
     effect = f"{verdict['difference']:+.2f} [{verdict['ci'][0]:+.2f}, {verdict['ci'][1]:+.2f}]"
-    finding = ("above the other squares: a trace of look-ahead" if verdict["found"]
-               else "no more than patching any other square: no look-ahead found")
+    finding = ("above them: a trace of look-ahead" if verdict["found"]
+               else "no more than patching them: no look-ahead found")
     return (f"Look-ahead in {name}: patching the target square of the 3rd move of a puzzle line (its "
             f"strongest layer, {verdict['layer']}, on the {verdict['noticed']} puzzles whose twin it notices) "
-            f"changes the solution's log-odds by {effect} beyond other squares, {finding}; {read}.")
+            f"changes the solution's log-odds by {effect} beyond the squares as near the twin's change, {finding}; "
+            f"{read}.")
 
 
 def _share(value: float | None) -> str:
