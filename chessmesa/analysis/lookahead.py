@@ -4,8 +4,8 @@ For each student and each of its square layers (:meth:`ResNet.square_layers`):
 
 - **patching** (:mod:`chessmesa.analysis.patching`): the drop in the solution's log-odds when the
   layer's activations at the target square of the line's 1st, 2nd or 3rd move come from the
-  corrupted twin, against the mean drop over the other squares, on the puzzles whose twin the
-  student notices;
+  corrupted twin, against the mean drop over the other squares as near the twin's change, on the
+  puzzles whose twin the student notices;
 - **probes** (:mod:`chessmesa.analysis.square_probes`): held-out accuracy of a square-wise probe
   for the target square of the student's own move (the control that shows the probe can read),
   and of the line's 1st, 2nd and 3rd moves, beside three controls: the same architecture with
