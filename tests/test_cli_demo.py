@@ -48,7 +48,7 @@ def test_smoke_demo_writes_summary_and_report_and_resumes(tmp_path):
         assert verdict["square"] == "move3" and isinstance(verdict["found"], bool)
         assert verdict["probe"]["trained"] is None or 0 <= verdict["probe"]["trained"] <= 1
     training = json.loads((out / "results" / "lookahead-training.json").read_text())
-    assert [s["step"] for s in training["students"]] == [10, 20, 30, 40]  # the traced student's quarters
+    assert [s["step"] for s in training["students"]] == [20, 40]  # the traced student's halves
     assert "Look-ahead" in html
 
     # a second run, of the shipped smoke file named by --config, finds every stage done
