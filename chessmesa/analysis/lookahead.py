@@ -27,6 +27,7 @@ import chess
 import numpy as np
 import torch
 
+from chessmesa.analysis.answer import format_value
 from chessmesa.analysis.lookahead_puzzles import LookaheadPuzzle, is_candidate, solver_position
 from chessmesa.analysis.patching import (
     MIN_TOTAL_DROP, EncodedPuzzles, encode_puzzles, frame_square, patching_effects, policy_logits,
@@ -205,8 +206,9 @@ def lookahead_sentence(name: str, verdict: dict) -> str:
     ('Look-ahead in small-b64', True, True)
     """
     probe = verdict["probe"]
-    read = (f"a square-wise probe finds that square on {_share(probe['trained'])} of held-out puzzles "
-            f"(random init {_share(probe['random'])}, input planes {_share(probe['planes'])})")
+    share = {role: format_value(probe[role], "{:.0%}") for role in ("trained", "random", "planes")}
+    read = (f"a square-wise probe finds that square on {share['trained']} of held-out puzzles "
+            f"(random init {share['random']}, input planes {share['planes']})")
     if verdict["layer"] is None:
         return (f"Look-ahead in {name}: no puzzle's twin lowered its log-odds of the solution enough to "
                 f"patch; {read}.")
@@ -217,7 +219,3 @@ def lookahead_sentence(name: str, verdict: dict) -> str:
             f"strongest layer, {verdict['layer']}, on the {verdict['noticed']} puzzles whose twin it notices) "
             f"changes the solution's log-odds by {effect} beyond the squares as near the twin's change, {finding}; "
             f"{read}.")
-
-
-def _share(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0%}"

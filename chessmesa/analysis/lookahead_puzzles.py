@@ -67,11 +67,19 @@ class LookaheadPuzzle:
 
     def changed_squares(self) -> list[int]:
         """The squares whose piece differs between the puzzle and its twin."""
-        clean, corrupted = chess.Board(self.fen), chess.Board(self.corrupted_fen)
-        return [square for square in chess.SQUARES if clean.piece_at(square) != corrupted.piece_at(square)]
+        return differing_squares(chess.Board(self.fen), chess.Board(self.corrupted_fen))
 
     def row(self) -> list[str]:
         return [self.id, self.fen, " ".join(self.line), str(self.rating), self.corrupted_fen, self.corruption]
+
+
+def differing_squares(board: chess.Board, other: chess.Board) -> list[int]:
+    """The squares whose piece differs between two boards.
+
+    >>> differing_squares(chess.Board(), chess.Board("rnbqkbnr/pppppppp/8/8/4P3/8/PPPP1PPP/RNBQKBNR b KQkq - 0 1"))
+    [12, 28]
+    """
+    return [square for square in chess.SQUARES if board.piece_at(square) != other.piece_at(square)]
 
 
 def line_squares(board: chess.Board, line: Sequence[str]) -> set[int]:
@@ -129,8 +137,7 @@ def plausible_corruptions(board: chess.Board, line: Sequence[str]) -> Iterator[t
     untouchable = line_squares(board, line[:LINE_MOVES])
     attackers = _attackers(board, first.to_square)
     for description, changed in candidate_corruptions(board):
-        differs = {square for square in chess.SQUARES if board.piece_at(square) != changed.piece_at(square)}
-        if differs & untouchable or not changed.is_valid() or first not in changed.legal_moves:
+        if set(differing_squares(board, changed)) & untouchable or not changed.is_valid() or first not in changed.legal_moves:
             continue
         if _attackers(changed, first.to_square) == attackers:
             yield description, changed
